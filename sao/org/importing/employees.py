@@ -1,0 +1,548 @@
+"""Import of the employee master from a SIMPEG/SIASN export (CSV or XLSX).
+
+The import runs in two steps: `employees_plan` reads and checks every row without writing
+and returns what would change (the preview); `employees_apply` writes the valid rows,
+upserting ASN by NIP and non-ASN by NIK. A rejected row names its line, column and fix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from sao.org.identifiers import NIP_LAYOUT_PPPK, parse_nik, parse_nip
+from sao.org.importing.common import RowError, Sheet, cell_text, read_sheet
+from sao.org.models import (
+    Employee,
+    EmployeeKind,
+    GradeScheme,
+    LegalStatus,
+    PositionKind,
+    Sex,
+    Unit,
+)
+from sao.org.services import (
+    employee_create,
+    employee_set_legal_status,
+    employee_snapshot,
+    employee_transfer,
+    employee_update,
+)
+
+logger = logging.getLogger(__name__)
+
+# Column names of SAO's layout, each with the spellings SIMPEG and SIASN exports use.
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "nip": ("nip", "nip_baru", "nip_18", "ni_pppk", "nomor_induk"),
+    "nik": ("nik", "no_ktp", "nomor_ktp"),
+    "gelar_depan": ("gelar_depan",),
+    "nama": ("nama", "nama_lengkap", "nama_pegawai"),
+    "gelar_belakang": ("gelar_belakang",),
+    "jenis_pegawai": ("jenis_pegawai", "status_pegawai", "status_kepegawaian", "status_asn"),
+    "jenis_kelamin": ("jenis_kelamin", "jk", "sex"),
+    "tanggal_lahir": ("tanggal_lahir", "tgl_lahir"),
+    "golongan": ("golongan", "gol", "gol_akhir_nama", "pangkat_golongan"),
+    "eselon": ("eselon", "eselon_nama"),
+    "jenis_jabatan": ("jenis_jabatan", "jenis_jabatan_nama"),
+    "jabatan": ("jabatan", "jabatan_nama", "nama_jabatan"),
+    "kode_unit": ("kode_unit", "kode_unor", "unor_kode", "unit_code"),
+    "tmt_unit": ("tmt_unit", "tmt_jabatan", "tmt_mutasi"),
+    "nip_atasan": ("nip_atasan", "nip_atasan_langsung", "atasan_nip"),
+    "kedudukan_hukum": ("kedudukan_hukum", "kedudukan_hukum_id", "kedudukan_hukum_nama"),
+    "tmt_kedudukan": ("tmt_kedudukan", "tmt_kedudukan_hukum"),
+    "telepon": ("telepon", "no_hp", "nomor_hp", "hp"),
+    "email": ("email", "e_mail"),
+}
+REQUIRED = ("nama", "kode_unit")
+
+KIND_WORDS = {
+    "cpns": EmployeeKind.CPNS,
+    "pns": EmployeeKind.PNS,
+    "pppk": EmployeeKind.PPPK,
+    "p3k": EmployeeKind.PPPK,
+    "pppk paruh waktu": EmployeeKind.PPPK_PW,
+    "pppk pw": EmployeeKind.PPPK_PW,
+    "pppk_pw": EmployeeKind.PPPK_PW,
+    "non asn": EmployeeKind.NON_ASN,
+    "non-asn": EmployeeKind.NON_ASN,
+    "non_asn": EmployeeKind.NON_ASN,
+    "honorer": EmployeeKind.NON_ASN,
+    "thl": EmployeeKind.NON_ASN,
+}
+SEX_WORDS = {
+    "l": Sex.MALE, "laki-laki": Sex.MALE, "laki laki": Sex.MALE, "pria": Sex.MALE, "m": Sex.MALE,
+    "1": Sex.MALE, "p": Sex.FEMALE, "perempuan": Sex.FEMALE, "wanita": Sex.FEMALE,
+    "f": Sex.FEMALE, "2": Sex.FEMALE,
+}
+POSITION_KIND_WORDS = {
+    "1": PositionKind.STRUCTURAL, "struktural": PositionKind.STRUCTURAL,
+    "2": PositionKind.FUNCTIONAL, "fungsional": PositionKind.FUNCTIONAL,
+    "fungsional tertentu": PositionKind.FUNCTIONAL,
+    "3": PositionKind.DUAL, "rangkap": PositionKind.DUAL,
+    "4": PositionKind.GENERAL, "pelaksana": PositionKind.GENERAL,
+    "fungsional umum": PositionKind.GENERAL,
+}
+LEGAL_STATUS_WORDS = {
+    "aktif": LegalStatus.ACTIVE, "cltn": LegalStatus.CLTN, "tugas belajar": LegalStatus.STUDY,
+    "pemberhentian sementara": LegalStatus.SUSPENDED, "penerima uang tunggu": LegalStatus.WAITING_PAY,
+    "perpanjangan cltn": LegalStatus.CLTN_EXTENDED, "hukuman disiplin": LegalStatus.DISCIPLINED,
+    "masa persiapan pensiun": LegalStatus.PRE_RETIREMENT, "mpp": LegalStatus.PRE_RETIREMENT,
+    "diberhentikan": LegalStatus.DISMISSED, "mencapai bup": LegalStatus.RETIREMENT_AGE,
+    "pensiun": LegalStatus.RETIRED,
+}
+
+# PNS golongan: SIASN ids 11-45 and the roman form I/a-IV/e.
+_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4}
+PNS_GRADES = {f"{roman}/{letter}" for roman in _ROMAN for letter in "abcd"} | {"IV/e"}
+PNS_GRADE_IDS = {f"{number}{index}": f"{roman}/{letter}"
+                 for roman, number in _ROMAN.items()
+                 for index, letter in enumerate("abcde", start=1)
+                 if f"{roman}/{letter}" in PNS_GRADES}
+PPPK_GRADES = {"I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII",
+               "XIV", "XV", "XVI", "XVII"}
+ECHELONS = {"I.a", "I.b", "II.a", "II.b", "III.a", "III.b", "IV.a", "IV.b", "V.a", "V.b"}
+
+DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d")
+
+
+class _RowRejected(Exception):
+    def __init__(self, column: str, value: object, message: str, code: str):
+        super().__init__(message)
+        self.column = column
+        self.value = "" if value is None else str(value)
+        self.message = message
+        self.code = code
+
+
+@dataclass
+class RowPlan:
+    """What applying one valid row will do."""
+
+    line: int
+    action: str  # "create", "update" or "unchanged"
+    key: str  # the NIP, or the NIK of a non-ASN row
+    name: str
+    values: dict[str, Any]
+    unit: Unit
+    unit_from: dt.date
+    supervisor_key: str
+    legal_status: str
+    legal_status_from: dt.date
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    employee: Employee | None = None
+
+
+@dataclass
+class EmployeePlan:
+    rows: list[RowPlan]
+    errors: list[RowError]
+    total_rows: int
+
+    def count(self, action: str) -> int:
+        return sum(1 for row in self.rows if row.action == action)
+
+
+@dataclass
+class EmployeeImportResult:
+    created: int
+    updated: int
+    unchanged: int
+    errors: list[RowError]
+
+
+def _canonical_columns(sheet: Sheet) -> dict[str, str]:
+    """Map each SAO column name to the header name the file uses for it."""
+    found: dict[str, str] = {}
+    for canonical, aliases in COLUMN_ALIASES.items():
+        for alias in aliases:
+            if alias in sheet.header:
+                found[canonical] = alias
+                break
+    return found
+
+
+def parse_date(value: object, column: str) -> dt.date | None:
+    if value is None or cell_text(value) == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = cell_text(value)
+    for pattern in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise _RowRejected(
+        column, text,
+        _("Date %(value)s is not a valid date; write it as YYYY-MM-DD (for example 1986-09-26) "
+          "or DD-MM-YYYY.") % {"value": text},
+        "date_invalid",
+    )
+
+
+def _parse_grade(text: str, scheme: str) -> str:
+    if not text:
+        return ""
+    compact = text.replace(" ", "")
+    if scheme == GradeScheme.PNS:
+        if compact in PNS_GRADE_IDS:
+            return PNS_GRADE_IDS[compact]
+        match = re.fullmatch(r"(IV|III|II|I)/([a-eA-E])", compact)
+        if match and f"{match.group(1)}/{match.group(2).lower()}" in PNS_GRADES:
+            return f"{match.group(1)}/{match.group(2).lower()}"
+        raise _RowRejected(
+            "golongan", text,
+            _("Golongan %(value)s is not a PNS golongan; use I/a to IV/e or the SIASN id 11 to 45.")
+            % {"value": text},
+            "grade_invalid",
+        )
+    if compact.upper() in PPPK_GRADES:
+        return compact.upper()
+    raise _RowRejected(
+        "golongan", text,
+        _("Golongan %(value)s is not a PPPK golongan; use the roman numerals I to XVII.")
+        % {"value": text},
+        "grade_invalid",
+    )
+
+
+def _parse_echelon(text: str) -> str:
+    if not text or text.lower() in {"non eselon", "non-eselon", "-", "99"}:
+        return ""
+    match = re.fullmatch(r"(IV|III|II|I|V)[.\s]?([abAB])", text.replace(" ", ""))
+    if match and f"{match.group(1)}.{match.group(2).lower()}" in ECHELONS:
+        return f"{match.group(1)}.{match.group(2).lower()}"
+    raise _RowRejected(
+        "eselon", text,
+        _("Eselon %(value)s is unknown; use I.a to V.b, or leave it empty for non-eselon.")
+        % {"value": text},
+        "echelon_invalid",
+    )
+
+
+def _word(mapping: dict, text: str, column: str, code: str, allowed: str) -> str:
+    key = text.strip().lower()
+    if key in mapping:
+        return mapping[key]
+    raise _RowRejected(
+        column, text,
+        _("Value %(value)s is not recognised; use one of: %(allowed)s.")
+        % {"value": text, "allowed": allowed},
+        code,
+    )
+
+
+def _parse_row(record: dict[str, object], columns: dict[str, str], *, units: dict[str, Unit],
+               today: dt.date) -> dict[str, Any]:
+    """Check one row and return its clean values; raise _RowRejected at the first bad cell."""
+
+    def raw(name: str) -> object:
+        header = columns.get(name)
+        return record.get(header) if header else None
+
+    def text(name: str) -> str:
+        return cell_text(raw(name))
+
+    name = text("nama")
+    if not name:
+        raise _RowRejected("nama", "", _("The name is empty."), "name_missing")
+
+    kind_text = text("jenis_pegawai")
+    kind = _word(KIND_WORDS, kind_text, "jenis_pegawai", "kind_unknown",
+                 "CPNS, PNS, PPPK, PPPK paruh waktu, Non ASN") if kind_text else ""
+
+    nip_raw = raw("nip")
+    nip_info = None
+    if cell_text(nip_raw):
+        try:
+            nip_info = parse_nip(nip_raw)
+        except ValidationError as exc:
+            raise _RowRejected("nip", nip_raw, exc.messages[0], exc.code or "nip_invalid") from exc
+        if not kind:
+            kind = EmployeeKind.PPPK if nip_info.layout == NIP_LAYOUT_PPPK else EmployeeKind.PNS
+        if kind == EmployeeKind.NON_ASN:
+            raise _RowRejected(
+                "nip", nip_info.nip,
+                _("A non-ASN employee has no NIP; clear the NIP or correct the employee kind."),
+                "nip_non_asn",
+            )
+        is_pppk_kind = kind in (EmployeeKind.PPPK, EmployeeKind.PPPK_PW)
+        if is_pppk_kind != (nip_info.layout == NIP_LAYOUT_PPPK):
+            raise _RowRejected(
+                "nip", nip_info.nip,
+                _("NIP %(nip)s has the %(layout)s layout but the employee kind is %(kind)s; "
+                  "correct one of them.")
+                % {"nip": nip_info.nip, "layout": nip_info.layout, "kind": kind},
+                "nip_kind_mismatch",
+            )
+    elif kind and kind != EmployeeKind.NON_ASN:
+        raise _RowRejected("nip", "", _("An ASN employee (%(kind)s) needs an 18-digit NIP.")
+                           % {"kind": kind}, "nip_missing")
+    else:
+        kind = EmployeeKind.NON_ASN
+
+    nik_raw = raw("nik")
+    nik = None
+    if cell_text(nik_raw):
+        try:
+            nik = parse_nik(nik_raw).nik
+        except ValidationError as exc:
+            raise _RowRejected("nik", nik_raw, exc.messages[0], exc.code or "nik_invalid") from exc
+    if kind == EmployeeKind.NON_ASN and nik is None:
+        raise _RowRejected(
+            "nik", "", _("A non-ASN employee needs a 16-digit NIK, which identifies them in SAO."),
+            "nik_missing",
+        )
+
+    unit_code = text("kode_unit").upper()
+    unit = units.get(unit_code)
+    if unit is None:
+        raise _RowRejected(
+            "kode_unit", unit_code,
+            _("Unit code %(code)s is not in SAO; use a code from the unit tree or import the unit "
+              "first.") % {"code": unit_code or "(empty)"},
+            "unit_unknown",
+        )
+
+    birth_date = parse_date(raw("tanggal_lahir"), "tanggal_lahir")
+    if nip_info is not None:
+        if birth_date is not None and birth_date != nip_info.birth_date:
+            raise _RowRejected(
+                "tanggal_lahir", birth_date.isoformat(),
+                _("Birth date %(date)s differs from the NIP's %(nip_date)s; correct the birth date "
+                  "or the NIP.")
+                % {"date": birth_date.isoformat(), "nip_date": nip_info.birth_date.isoformat()},
+                "birth_date_mismatch",
+            )
+        birth_date = nip_info.birth_date
+
+    sex_text = text("jenis_kelamin")
+    sex = _word(SEX_WORDS, sex_text, "jenis_kelamin", "sex_unknown", "L, P") if sex_text else ""
+    if nip_info is not None:
+        sex = sex or nip_info.sex
+
+    scheme = ""
+    if kind in (EmployeeKind.PNS, EmployeeKind.CPNS):
+        scheme = GradeScheme.PNS
+    elif kind in (EmployeeKind.PPPK, EmployeeKind.PPPK_PW):
+        scheme = GradeScheme.PPPK
+    grade = _parse_grade(text("golongan"), scheme) if scheme else ""
+
+    position_kind_text = text("jenis_jabatan")
+    position_kind = _word(POSITION_KIND_WORDS, position_kind_text, "jenis_jabatan",
+                          "position_kind_unknown", "Struktural, Fungsional, Rangkap, Pelaksana"
+                          ) if position_kind_text else ""
+
+    status_text = text("kedudukan_hukum")
+    legal_status = LegalStatus.ACTIVE
+    if status_text:
+        code = status_text.zfill(2) if status_text.isdigit() else None
+        if code in LegalStatus.values:
+            legal_status = code
+        else:
+            legal_status = _word(LEGAL_STATUS_WORDS, status_text, "kedudukan_hukum",
+                                 "legal_status_unknown",
+                                 "Aktif, CLTN, Tugas Belajar, … or the SIASN code 01-99")
+
+    email = text("email")
+    if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        raise _RowRejected("email", email, _("E-mail %(value)s is not a valid address.")
+                           % {"value": email}, "email_invalid")
+    phone = re.sub(r"[\s-]", "", text("telepon"))
+    if phone and not re.fullmatch(r"\+?\d{8,15}", phone):
+        raise _RowRejected("telepon", phone, _("Phone number %(value)s must be 8 to 15 digits, "
+                                               "for example 081234567890.") % {"value": phone},
+                           "phone_invalid")
+
+    return {
+        "values": {
+            "nip": nip_info.nip if nip_info else None,
+            "nik": nik,
+            "front_title": text("gelar_depan"),
+            "name": name,
+            "back_title": text("gelar_belakang"),
+            "kind": kind,
+            "sex": sex,
+            "birth_date": birth_date,
+            "grade_scheme": scheme,
+            "grade_code": grade,
+            "echelon": _parse_echelon(text("eselon")),
+            "position_kind": position_kind,
+            "position": text("jabatan"),
+            "phone": phone,
+            "email": email,
+        },
+        "unit": unit,
+        "unit_from": parse_date(raw("tmt_unit"), "tmt_unit") or today,
+        "supervisor_key": clean_key(raw("nip_atasan")),
+        "legal_status": legal_status,
+        "legal_status_from": parse_date(raw("tmt_kedudukan"), "tmt_kedudukan") or today,
+    }
+
+
+def clean_key(value: object) -> str:
+    return cell_text(value).replace(" ", "")
+
+
+def employees_plan(*, data: bytes, filename: str, today: dt.date | None = None) -> EmployeePlan:
+    """Read and check a file and return what importing it would change, writing nothing."""
+    today = today or dt.date.today()
+    sheet = read_sheet(data, filename=filename, required=[])
+    columns = _canonical_columns(sheet)
+    missing = [name for name in REQUIRED if name not in columns]
+    if "nip" not in columns and "nik" not in columns:
+        missing.insert(0, "nip")
+    if missing:
+        from sao.org.importing.common import ImportFileError
+
+        raise ImportFileError(
+            _("The header lacks the columns %(missing)s; see the employee file layout in the "
+              "user guide.") % {"missing": ", ".join(missing)},
+            code="missing_columns",
+        )
+
+    units = {unit.code: unit for unit in Unit.objects.all()}
+    parsed: list[tuple[int, dict[str, Any]]] = []
+    errors: list[RowError] = []
+    seen: dict[str, int] = {}
+    for line, record in sheet.rows:
+        try:
+            row = _parse_row(record, columns, units=units, today=today)
+        except _RowRejected as rejected:
+            errors.append(RowError(line, rejected.column, rejected.value, rejected.message,
+                                   rejected.code))
+            continue
+        key = row["values"]["nip"] or row["values"]["nik"]
+        if key in seen:
+            errors.append(RowError(
+                line, "nip" if row["values"]["nip"] else "nik", key,
+                _("%(key)s already appears on line %(first)s; keep one row per employee.")
+                % {"key": key, "first": seen[key]},
+                "duplicate_row",
+            ))
+            continue
+        seen[key] = line
+        parsed.append((line, row))
+
+    keys_nip = [row["values"]["nip"] for _line, row in parsed if row["values"]["nip"]]
+    keys_nik = [row["values"]["nik"] for _line, row in parsed if not row["values"]["nip"]]
+    existing = {e.nip: e for e in Employee.objects.filter(nip__in=keys_nip)}
+    existing |= {e.nik: e for e in Employee.objects.filter(nik__in=keys_nik, nip__isnull=True)}
+    supervisor_keys = {row["supervisor_key"] for _line, row in parsed if row["supervisor_key"]}
+    known_supervisors = set(
+        Employee.objects.filter(nip__in=supervisor_keys).values_list("nip", flat=True)
+    ) | set(seen)
+    supervisor_ids = dict(
+        Employee.objects.filter(nip__in=supervisor_keys).values_list("nip", "pk")
+    )
+
+    plans: list[RowPlan] = []
+    for line, row in parsed:
+        values = row["values"]
+        key = values["nip"] or values["nik"]
+        supervisor_key = row["supervisor_key"]
+        if supervisor_key and supervisor_key not in known_supervisors:
+            errors.append(RowError(
+                line, "nip_atasan", supervisor_key,
+                _("Supervisor NIP %(nip)s is neither in SAO nor in this file; correct it or add "
+                  "the supervisor's row.") % {"nip": supervisor_key},
+                "supervisor_unknown",
+            ))
+            continue
+        if supervisor_key and supervisor_key == values["nip"]:
+            errors.append(RowError(line, "nip_atasan", supervisor_key,
+                                   _("An employee cannot be their own supervisor."),
+                                   "supervisor_self"))
+            continue
+
+        employee = existing.get(key)
+        plan = RowPlan(
+            line=line, action="create", key=key, name=values["name"], values=values,
+            unit=row["unit"], unit_from=row["unit_from"], supervisor_key=supervisor_key,
+            legal_status=row["legal_status"], legal_status_from=row["legal_status_from"],
+            employee=employee,
+        )
+        if employee is not None:
+            before = employee_snapshot(employee)
+            wanted = dict(values)
+            wanted["unit_id"] = row["unit"].pk
+            wanted["legal_status"] = row["legal_status"]
+            if supervisor_key in supervisor_ids:
+                wanted["supervisor_id"] = supervisor_ids[supervisor_key]
+            elif supervisor_key:
+                wanted["supervisor_id"] = f"({supervisor_key})"
+            else:
+                wanted["supervisor_id"] = None
+            plan.changes = {
+                name: (before.get(name), value) for name, value in wanted.items()
+                if before.get(name) != value and not (before.get(name) in ("", None)
+                                                      and value in ("", None))
+            }
+            plan.action = "update" if plan.changes else "unchanged"
+        plans.append(plan)
+
+    errors.sort(key=lambda error: error.line)
+    return EmployeePlan(rows=plans, errors=errors, total_rows=len(sheet.rows))
+
+
+def employees_apply(*, plan: EmployeePlan, actor=None, actor_label: str = "") -> EmployeeImportResult:
+    """Write the valid rows of a plan: create or update employees, transfers and statuses."""
+    created = updated = unchanged = 0
+    with transaction.atomic():
+        by_key: dict[str, Employee] = {}
+        for row in plan.rows:
+            values = dict(row.values)
+            if row.action == "create":
+                employee = employee_create(
+                    values=values, unit=row.unit, valid_from=row.unit_from,
+                    legal_status=row.legal_status, actor=actor, actor_label=actor_label,
+                )
+                created += 1
+            else:
+                employee = Employee.objects.get(pk=row.employee.pk)
+                if row.action == "unchanged":
+                    unchanged += 1
+                else:
+                    employee_update(employee=employee, values=values, actor=actor,
+                                    actor_label=actor_label, reason=_("Employee file import"))
+                    if employee.unit_id != row.unit.pk:
+                        employee_transfer(employee=employee, unit=row.unit,
+                                          valid_from=row.unit_from, actor=actor,
+                                          actor_label=actor_label,
+                                          reason=_("Employee file import"))
+                    if employee.legal_status != row.legal_status:
+                        employee_set_legal_status(
+                            employee=employee, status=row.legal_status,
+                            valid_from=row.legal_status_from, actor=actor,
+                            actor_label=actor_label, reason=_("Employee file import"),
+                        )
+                    updated += 1
+            by_key[row.key] = employee
+
+        # Supervisors may sit later in the same file, so they are linked after every row exists.
+        supervisors = dict(
+            Employee.objects.filter(
+                nip__in={row.supervisor_key for row in plan.rows if row.supervisor_key}
+            ).values_list("nip", "pk")
+        )
+        for row in plan.rows:
+            employee = by_key[row.key]
+            supervisor_id = supervisors.get(row.supervisor_key) if row.supervisor_key else None
+            if employee.supervisor_id != supervisor_id:
+                employee_update(employee=employee, values={"supervisor_id": supervisor_id},
+                                actor=actor, actor_label=actor_label,
+                                reason=_("Employee file import"))
+
+    logger.info("employees imported: %s created, %s updated, %s unchanged, %s rejected",
+                created, updated, unchanged, len(plan.errors))
+    return EmployeeImportResult(created=created, updated=updated, unchanged=unchanged,
+                                errors=plan.errors)

@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from sao.core.admin_site import restrict_admin_to_bkd
+
+restrict_admin_to_bkd(admin.site)
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("sao.core.urls")),
+    path("org/", include("sao.org.urls")),
+]
