@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "sao.core",
     "sao.audit",
     "sao.org",
+    "sao.devices",
+    "sao.calendars",
+    "sao.attendance",
     "sao.demo",
 ]
 

@@ -9,4 +9,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("sao.core.urls")),
     path("org/", include("sao.org.urls")),
+    path("devices/", include("sao.devices.urls")),
+    path("calendars/", include("sao.calendars.urls")),
+    path("attendance/", include("sao.attendance.urls")),
+    # The device endpoints (/iclock/...) are mounted from sao.devices.iclock_urls once they exist.
 ]

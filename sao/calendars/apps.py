@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CalendarsConfig(AppConfig):
+    name = "sao.calendars"
+    label = "calendars"
+    verbose_name = _("Schedules and holidays")

@@ -1,0 +1,33 @@
+"""`sao bench NAME`: run one of the registered benchmarks and print its figures.
+
+Each app registers its benchmarks in BENCHMARKS as "name": "module.path:function"; the
+function takes the parsed options and returns nothing (it prints its own report).
+"""
+
+from importlib import import_module
+
+from django.core.management.base import BaseCommand, CommandError
+
+BENCHMARKS = {
+    "ingest": "sao.devices.bench:run",
+    "compute": "sao.attendance.bench:run",
+}
+
+
+class Command(BaseCommand):
+    help = "Run a benchmark (ingest, compute) and print its figures; never part of the test suite."
+
+    def add_arguments(self, parser):
+        parser.add_argument("name", choices=sorted(BENCHMARKS), help="Benchmark to run.")
+        parser.add_argument("--quick", action="store_true",
+                            help="Run a reduced size, to check that the benchmark works.")
+        parser.add_argument("--database-url", default="",
+                            help="Database to measure (default: the configured one).")
+
+    def handle(self, *args, name: str, **options):
+        module_name, function_name = BENCHMARKS[name].split(":")
+        try:
+            module = import_module(module_name)
+        except ModuleNotFoundError as exc:
+            raise CommandError(f"Benchmark {name} is not available: {exc}") from exc
+        getattr(module, function_name)(options=options, stdout=self.stdout)
