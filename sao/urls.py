@@ -12,5 +12,5 @@ urlpatterns = [
     path("devices/", include("sao.devices.urls")),
     path("calendars/", include("sao.calendars.urls")),
     path("attendance/", include("sao.attendance.urls")),
-    # The device endpoints (/iclock/...) are mounted from sao.devices.iclock_urls once they exist.
+    path("iclock/", include("sao.devices.iclock_urls")),
 ]
