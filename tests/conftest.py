@@ -14,6 +14,14 @@ from pathlib import Path
 
 import pytest
 
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    # PBKDF2 at production strength costs about 0.3 s per user; tests create hundreds.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 FIXTURES = SHARED / "fixtures"
 

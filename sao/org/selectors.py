@@ -55,6 +55,7 @@ class TreeNode:
     unit: Unit
     employee_count: int
     children: list[TreeNode] = field(default_factory=list)
+    expanded: bool = False
 
     @property
     def total_employees(self) -> int:
@@ -84,6 +85,12 @@ def unit_tree(*, user: User) -> list[TreeNode]:
             roots.append(nodes[unit.pk])
         else:
             parent.children.append(nodes[unit.pk])
+
+    # Open the first two visible levels: the scope's root and its direct sub-units.
+    for root in roots:
+        root.expanded = True
+        for child in root.children:
+            child.expanded = True
     return roots
 
 

@@ -1,0 +1,50 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from sao.org.importing.common import ImportFileError
+from sao.org.importing.employees import employees_apply, employees_plan
+
+
+class Command(BaseCommand):
+    help = ("Import employees from a SIMPEG/SIASN export (CSV or XLSX): valid rows are upserted "
+            "by NIP (NIK for non-ASN), rejected rows are listed with line, column and fix.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path, help="CSV or XLSX file in the SIMPEG/SIASN layout.")
+        parser.add_argument("--dry-run", action="store_true",
+                            help="Show what would change and write nothing.")
+
+    def handle(self, *args, file: Path, dry_run: bool, **options):
+        if not file.is_file():
+            raise CommandError(f"File {file} not found.")
+        try:
+            plan = employees_plan(data=file.read_bytes(), filename=file.name)
+        except ImportFileError as exc:
+            raise CommandError(f"{file}: {exc}") from exc
+
+        for error in plan.errors:
+            self.stderr.write(f"{file}: {error}")
+        for row in plan.rows:
+            if row.action == "update":
+                changes = ", ".join(f"{name}: {old!r} -> {new!r}"
+                                    for name, (old, new) in row.changes.items())
+                self.stdout.write(f"line {row.line}: update {row.key} ({changes})")
+            elif row.action == "create" and options["verbosity"] > 1:
+                self.stdout.write(f"line {row.line}: create {row.key} {row.name}")
+
+        if dry_run:
+            self.stdout.write(
+                f"Dry run: {plan.count('create')} to create, {plan.count('update')} to update, "
+                f"{plan.count('unchanged')} unchanged, {len(plan.errors)} rejected; nothing written."
+            )
+            return
+
+        result = employees_apply(plan=plan, actor_label="sao import-employees")
+        self.stdout.write(
+            f"Employees: {result.created} created, {result.updated} updated, "
+            f"{result.unchanged} unchanged, {len(result.errors)} rejected."
+        )
+        if result.errors:
+            raise CommandError(f"{len(result.errors)} rows rejected; fix them and import the file "
+                               "again (the valid rows are already saved).")
