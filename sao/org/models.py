@@ -145,7 +145,7 @@ class Employee(models.Model):
         _("grade scheme"), max_length=4, choices=GradeScheme.choices, blank=True
     )
     grade_code = models.CharField(_("grade (golongan)"), max_length=8, blank=True)
-    echelon = models.CharField(_("echelon"), max_length=4, blank=True)
+    echelon = models.CharField(_("echelon"), max_length=8, blank=True)
     position_kind = models.CharField(
         _("position kind"), max_length=1, choices=PositionKind.choices, blank=True
     )

@@ -102,6 +102,26 @@ class HomeSummary:
     employee_count: int
     by_kind: list[tuple[str, int]]
     inactive_count: int
+    # Role-specific panels: agencies or sub-units with their active staff, or the people
+    # a supervisor leads, or the employee's own record.
+    units: list[tuple[Unit, int]] = field(default_factory=list)
+    people: list[Employee] = field(default_factory=list)
+    me: Employee | None = None
+
+
+def _child_units_with_counts(*, parent_path: str, depth: int) -> list[tuple[Unit, int]]:
+    """Return the units one level under a path, each with the active staff of its whole subtree."""
+    children = list(Unit.objects.filter(path__startswith=parent_path, depth=depth).order_by("name"))
+    counts: dict[str, int] = {}
+    rows = Employee.objects.filter(
+        legal_status=LegalStatus.ACTIVE, unit__path__startswith=parent_path
+    ).values_list("unit__path").annotate(n=Count("pk"))
+    for path, number in rows:
+        for child in children:
+            if path.startswith(child.path):
+                counts[child.path] = counts.get(child.path, 0) + number
+                break
+    return [(child, counts.get(child.path, 0)) for child in children]
 
 
 def home_summary(*, user: User) -> HomeSummary:
@@ -120,7 +140,7 @@ def home_summary(*, user: User) -> HomeSummary:
         scope_label = user.employee.full_name
     else:
         scope_label = ""
-    return HomeSummary(
+    summary = HomeSummary(
         role=role,
         scope_label=scope_label,
         unit_count=units_for(user=user).count(),
@@ -128,3 +148,19 @@ def home_summary(*, user: User) -> HomeSummary:
         by_kind=by_kind,
         inactive_count=employees.exclude(legal_status=LegalStatus.ACTIVE).count(),
     )
+
+    if role in (Role.ADMIN_BKD, Role.OPERATOR_BKD):
+        province = Unit.objects.filter(parent__isnull=True).order_by("pk").first()
+        if province is not None:
+            summary.units = _child_units_with_counts(parent_path=province.path, depth=1)
+    elif role in (Role.OPERATOR_UNIT, Role.VERIFIER, Role.LEADER) and user.unit_id:
+        summary.units = _child_units_with_counts(parent_path=user.unit.path,
+                                                 depth=user.unit.depth + 1)
+    if role == Role.SUPERVISOR and user.employee_id:
+        summary.people = list(
+            Employee.objects.filter(supervisor_id=user.employee_id).select_related("unit")
+            .order_by("name")
+        )
+    if user.employee_id:
+        summary.me = Employee.objects.select_related("unit", "supervisor").get(pk=user.employee_id)
+    return summary

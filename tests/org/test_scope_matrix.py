@@ -158,3 +158,42 @@ def test_search_does_not_leak_other_units(client, cast):
     response = client.get(reverse("org:employee_list"), {"q": cast.person_b.nip})
 
     assert list(response.context["page"].object_list) == []
+
+
+def test_home_bkd_lists_agencies(client, cast):
+    client.force_login(cast.operator_bkd)
+
+    summary = client.get(reverse("home")).context["summary"]
+
+    assert [(unit.code, count) for unit, count in summary.units] == [("OPD-A", 4), ("OPD-B", 1)]
+
+
+def test_home_verifier_lists_sub_units(client, cast):
+    client.force_login(cast.verifier_a)
+
+    summary = client.get(reverse("home")).context["summary"]
+
+    assert [(unit.code, count) for unit, count in summary.units] == [("UPT-A", 3)]
+
+
+def test_home_supervisor_lists_direct_subordinates(client, cast):
+    client.force_login(cast.supervisor_a)
+
+    summary = client.get(reverse("home")).context["summary"]
+
+    assert summary.people == [cast.staff_a1]
+    assert summary.me == cast.head_a
+
+
+def test_employee_list_query_count(client, cast, django_assert_num_queries):
+    client.force_login(cast.operator_bkd)
+
+    with django_assert_num_queries(4):
+        client.get(reverse("org:employee_list"))
+
+
+def test_unit_tree_query_count(client, cast, django_assert_num_queries):
+    client.force_login(cast.operator_a)
+
+    with django_assert_num_queries(4):
+        client.get(reverse("org:unit_tree"))
