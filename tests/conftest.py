@@ -9,6 +9,7 @@ admin and operator see the whole province.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,7 +70,8 @@ def make_unit(code, kind, parent=None, **extra):
     return unit
 
 
-NIP_SERIAL = iter(range(1, 999))
+# Each test's database is rolled back, so serials may repeat across tests.
+NIP_SERIAL = itertools.cycle(range(1, 999))
 
 
 def make_employee(unit, name, *, supervisor=None, nip=None, kind="PNS"):

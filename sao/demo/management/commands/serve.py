@@ -1,0 +1,69 @@
+"""`sao serve`: collect static files, print the demo logins and run the web app under gunicorn."""
+
+import os
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
+from django.utils.translation import gettext as _
+
+from sao.demo.logins import DEMO_PASSWORD, demo_logins, logins_table
+from sao.demo.serving import DEFAULT_ADDRESS, DEFAULT_PORT, DEFAULT_WORKERS, static_collect, web_serve
+
+
+class Command(BaseCommand):
+    help = _("Run SAO on http://127.0.0.1:8000 under gunicorn, with static files served by whitenoise.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--addr", default=DEFAULT_ADDRESS,
+                            help=_("IP address to listen on (default %(address)s).")
+                            % {"address": DEFAULT_ADDRESS})
+        parser.add_argument("--port", type=int, default=DEFAULT_PORT,
+                            help=_("TCP port to listen on (default %(port)s).") % {"port": DEFAULT_PORT})
+        parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
+                            help=_("Number of gunicorn worker processes (default %(count)s).")
+                            % {"count": DEFAULT_WORKERS})
+
+    def handle(self, *args, addr: str, port: int, workers: int, **options):
+        if not 1 <= port <= 65535:
+            raise CommandError(_("--port %(port)s is invalid; give a TCP port from 1 to 65535.")
+                               % {"port": port})
+        if workers < 1:
+            raise CommandError(_("--workers %(count)s is invalid; give at least 1.") % {"count": workers})
+
+        static_collect()
+        try:
+            logins = demo_logins()
+        except DatabaseError as exc:
+            raise CommandError(
+                _("The database is not ready (%(error)s); run `sao migrate` and `sao demo` first.")
+                % {"error": exc}
+            ) from exc
+
+        host = f"[{addr}]" if ":" in addr else addr
+        url = f"http://{host}:{port}/"
+        if logins:
+            self.stdout.write(logins_table(logins))
+            self.stdout.write(self.style.WARNING(
+                _("DEMO ONLY: sao demo set the password %(password)s on these logins; a password "
+                  "changed since then is not shown.") % {"password": DEMO_PASSWORD}
+            ))
+        else:
+            self.stdout.write(_("No demo logins found; run `sao demo` to create them."))
+        hosts = settings.ALLOWED_HOSTS
+        if addr not in ("127.0.0.1", "::1", "localhost") and "*" not in hosts and addr not in hosts:
+            self.stdout.write(self.style.WARNING(
+                _("ALLOWED_HOSTS is %(hosts)s; add the host name that clients use for %(address)s, "
+                  "or Django rejects their requests with 400 Bad Request.")
+                % {"hosts": hosts, "address": addr}
+            ))
+        self.stdout.write(self.style.SUCCESS(_("SAO runs on %(url)s (press Ctrl-C to stop).") % {"url": url}))
+        self.stdout.flush()
+
+        master_pid = os.getpid()
+        try:
+            web_serve(address=addr, port=port, workers=workers)
+        finally:
+            # Workers are forked from this process and unwind through here as well.
+            if os.getpid() == master_pid:
+                self.stdout.write(_("SAO stopped."))
