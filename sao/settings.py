@@ -48,6 +48,10 @@ INSTALLED_APPS = [
     "sao.devices",
     "sao.calendars",
     "sao.attendance",
+    "sao.absences",
+    "sao.notify",
+    "sao.faults",
+    "sao.reports",
     "sao.demo",
 ]
 
@@ -155,6 +159,14 @@ else:
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 SAO_IMPORT_MAX_BYTES = env_int("SAO_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+
+# Devices: offline after this long without contact; clock offsets over the limit put the
+# device's punches under review; punches further ahead of the receive time are quarantined.
+SAO_DEVICE_OFFLINE_AFTER_SECONDS = env_int("SAO_DEVICE_OFFLINE_AFTER_SECONDS", 600)
+SAO_DEVICE_CLOCK_MAX_OFFSET_SECONDS = env_int("SAO_DEVICE_CLOCK_MAX_OFFSET_SECONDS", 300)
+SAO_PUNCH_FUTURE_TOLERANCE_SECONDS = env_int("SAO_PUNCH_FUTURE_TOLERANCE_SECONDS", 600)
+SAO_PUSH_MAX_BODY_BYTES = env_int("SAO_PUSH_MAX_BODY_BYTES", 4 * 1024 * 1024)
+SAO_DEVICE_COMMAND_RESEND_SECONDS = env_int("SAO_DEVICE_COMMAND_RESEND_SECONDS", 600)
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)

@@ -12,5 +12,9 @@ urlpatterns = [
     path("devices/", include("sao.devices.urls")),
     path("calendars/", include("sao.calendars.urls")),
     path("attendance/", include("sao.attendance.urls")),
+    path("absences/", include("sao.absences.urls")),
+    path("notify/", include("sao.notify.urls")),
+    path("faults/", include("sao.faults.urls")),
+    path("reports/", include("sao.reports.urls")),
     path("iclock/", include("sao.devices.iclock_urls")),
 ]

@@ -11,11 +11,12 @@ from django.core.management.base import BaseCommand, CommandError
 BENCHMARKS = {
     "ingest": "sao.devices.bench:run",
     "compute": "sao.attendance.bench:run",
+    "reports": "sao.reports.bench:run",
 }
 
 
 class Command(BaseCommand):
-    help = "Run a benchmark (ingest, compute) and print its figures; never part of the test suite."
+    help = "Run a benchmark (ingest, compute, reports) and print its figures; never part of the test suite."
 
     def add_arguments(self, parser):
         parser.add_argument("name", choices=sorted(BENCHMARKS), help="Benchmark to run.")

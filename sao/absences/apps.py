@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AbsencesConfig(AppConfig):
+    name = "sao.absences"
+    label = "absences"
+    verbose_name = _("Absences")
