@@ -160,8 +160,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 *
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 SAO_IMPORT_MAX_BYTES = env_int("SAO_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 
-# Devices: offline after this long without contact; clock offsets over the limit put the
-# device's punches under review; punches further ahead of the receive time are quarantined.
+# A device is offline after this many seconds without contact. A clock offset over the limit
+# puts the device's punches under review, and a punch further ahead of the receive time than
+# the tolerance is quarantined.
 SAO_DEVICE_OFFLINE_AFTER_SECONDS = env_int("SAO_DEVICE_OFFLINE_AFTER_SECONDS", 600)
 SAO_DEVICE_CLOCK_MAX_OFFSET_SECONDS = env_int("SAO_DEVICE_CLOCK_MAX_OFFSET_SECONDS", 300)
 SAO_PUNCH_FUTURE_TOLERANCE_SECONDS = env_int("SAO_PUNCH_FUTURE_TOLERANCE_SECONDS", 600)

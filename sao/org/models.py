@@ -25,7 +25,7 @@ class ScheduleProfile(models.TextChoices):
     SHIFT = "shift", _("Shifts and rosters")
 
 
-# Time zones SAO knows for Indonesian units: WIB, WITA, WIT.
+# The three Indonesian time zones a unit can be in: WIB, WITA and WIT.
 TIME_ZONE_CHOICES = [
     ("Asia/Jakarta", "WIB (Asia/Jakarta)"),
     ("Asia/Makassar", "WITA (Asia/Makassar)"),

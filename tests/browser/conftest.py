@@ -11,8 +11,9 @@ import pytest
 
 CHROMIUM = os.environ.get("SAO_CHROMIUM", "/usr/bin/chromium")
 
-# Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
-# in a thread with a loop unless told that this is safe, which it is for these tests.
+# Playwright's sync API runs an event loop in the test thread, and Django's ORM raises in a
+# thread with a running loop unless DJANGO_ALLOW_ASYNC_UNSAFE is set. These tests make no
+# concurrent ORM calls, so setting it is safe here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 

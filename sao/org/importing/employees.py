@@ -123,7 +123,7 @@ class _RowRejected(Exception):
 
 @dataclass
 class RowPlan:
-    """What applying one valid row will do."""
+    """The planned effect of one valid row: create, update (with the changed fields) or nothing."""
 
     line: int
     action: str  # "create", "update" or "unchanged"
@@ -473,17 +473,17 @@ def employees_plan(*, data: bytes, filename: str, today: dt.date | None = None) 
         )
         if employee is not None:
             before = employee_snapshot(employee)
-            wanted = dict(values)
-            wanted["unit_id"] = row["unit"].pk
-            wanted["legal_status"] = row["legal_status"]
+            target = dict(values)
+            target["unit_id"] = row["unit"].pk
+            target["legal_status"] = row["legal_status"]
             if supervisor_key in supervisor_ids:
-                wanted["supervisor_id"] = supervisor_ids[supervisor_key]
+                target["supervisor_id"] = supervisor_ids[supervisor_key]
             elif supervisor_key:
-                wanted["supervisor_id"] = f"({supervisor_key})"
+                target["supervisor_id"] = f"({supervisor_key})"
             else:
-                wanted["supervisor_id"] = None
+                target["supervisor_id"] = None
             plan.changes = {
-                name: (before.get(name), value) for name, value in wanted.items()
+                name: (before.get(name), value) for name, value in target.items()
                 if before.get(name) != value and not (before.get(name) in ("", None)
                                                       and value in ("", None))
             }
