@@ -1,7 +1,10 @@
 # SAO: two commands do all set-up.
 #   make demo   create the environment, migrate, build the demo province, serve on http://127.0.0.1:8000
 #   make test   create the environment and run the whole test suite
+#   make demo PORT=8001 serves on another port; make bench BENCH=ingest runs one benchmark
 PYTHON ?= python3.11
+PORT ?= 8000
+BENCH ?= ingest compute reports
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -21,10 +24,10 @@ env: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/sao migrate --noinput
 	$(BIN)/sao demo
-	$(BIN)/sao serve
+	$(BIN)/sao serve --port $(PORT)
 
 serve: $(STAMP)
-	$(BIN)/sao serve
+	$(BIN)/sao serve --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto --dist loadfile
@@ -33,7 +36,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 bench: $(STAMP)
-	$(BIN)/sao bench
+	for name in $(BENCH); do $(BIN)/sao bench $$name || exit 1; done
 
 clean:
 	rm -rf $(VENV) var

@@ -15,7 +15,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("SAO_VAR_DIR", str(BASE_DIR / "var")))
 
 PRODUCTION = env_bool("SAO_PRODUCTION", False)
-DEBUG = env_bool("DEBUG", not PRODUCTION)
+# Off unless asked for: the demo is what new users see, and debug pages show internals.
+DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = env_str("SECRET_KEY")
 if SECRET_KEY is None:

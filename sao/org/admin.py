@@ -62,9 +62,13 @@ class EmployeeAdmin(BkdAdminMixin, admin.ModelAdmin):
 
 @admin.register(User)
 class SaoUserAdmin(BkdAdminMixin, UserAdmin):
-    list_display = ("username", "get_full_name", "role", "unit", "employee", "is_active")
+    list_display = ("username", "full_name", "role", "unit", "employee", "is_active")
     list_filter = ("role", "is_active")
     raw_id_fields = ("unit", "employee")
+    @admin.display(description=_("name"))
+    def full_name(self, obj):
+        return obj.get_full_name()
+
     fieldsets = (
         *UserAdmin.fieldsets,
         (_("SAO role and scope"), {"fields": ("role", "unit", "employee", "language")}),

@@ -193,6 +193,11 @@ class Employee(models.Model):
         return name
 
     @property
+    def kind_short(self) -> str:
+        """Return the employee kind as lists print it: CPNS, PNS, PPPK, PPPK PW, Non-ASN."""
+        return {"PPPK_PW": "PPPK PW", "NON_ASN": "Non-ASN"}.get(self.kind, self.kind)
+
+    @property
     def identifier(self) -> str:
         return self.nip or self.nik or f"#{self.pk}"
 
@@ -208,6 +213,8 @@ class UnitAssignment(models.Model):
 
     class Meta:
         ordering = ["employee", "valid_from"]
+        verbose_name = _("unit assignment")
+        verbose_name_plural = _("unit history")
         constraints = [
             models.UniqueConstraint(fields=["employee", "valid_from"], name="assignment_one_start"),
             models.CheckConstraint(
@@ -217,7 +224,7 @@ class UnitAssignment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.employee_id} @ {self.unit_id} from {self.valid_from}"
+        return f"{self.unit} ({self.valid_from:%d-%m-%Y})"
 
     def covers(self, day: dt.date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
@@ -234,6 +241,8 @@ class LegalStatusPeriod(models.Model):
 
     class Meta:
         ordering = ["employee", "valid_from"]
+        verbose_name = _("legal status period")
+        verbose_name_plural = _("legal status history")
         constraints = [
             models.UniqueConstraint(fields=["employee", "valid_from"], name="legal_status_one_start"),
             models.CheckConstraint(
@@ -243,7 +252,7 @@ class LegalStatusPeriod(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.employee_id} {self.status} from {self.valid_from}"
+        return f"{self.get_status_display()} ({self.valid_from:%d-%m-%Y})"
 
 
 class Role(models.TextChoices):

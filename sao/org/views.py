@@ -15,11 +15,13 @@ from django.views.decorators.http import require_POST
 from sao.org import selectors
 from sao.org.forms import EmployeeFilterForm, ImportUploadForm
 from sao.org.importing.common import ImportFileError
-from sao.org.importing.employees import employees_apply, employees_plan
+from sao.org.importing.employees import describe_changes, employees_apply, employees_plan
 from sao.org.models import ImportBatch
-from sao.org.scope import can_edit_master, is_bkd_admin
+from sao.org.scope import can_edit_master
 
 PAGE_SIZE = 50
+# The preview lists at most this many changes and rejected rows; the counts cover them all.
+PREVIEW_LIMIT = 200
 
 
 @login_required
@@ -89,11 +91,9 @@ def employee_import(request: HttpRequest) -> HttpResponse:
 
 
 def _batch_for(request: HttpRequest, pk: int) -> ImportBatch:
-    queryset = ImportBatch.objects.all()
-    if not is_bkd_admin(request.user):
-        queryset = queryset.filter(uploaded_by=request.user)
+    """Return an upload of the current user; another user's upload is 404, even for Admin BKD."""
     try:
-        return queryset.get(pk=pk)
+        return ImportBatch.objects.get(pk=pk, uploaded_by=request.user)
     except ImportBatch.DoesNotExist as exc:
         raise Http404 from exc
 
@@ -138,8 +138,11 @@ def employee_import_preview(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "org/employee_import_preview.html",
                       {"batch": batch, "file_error": exc}, status=422)
     changed = [row for row in plan.rows if row.action != "unchanged"]
-    return render(request, "org/employee_import_preview.html",
-                  {"batch": batch, "plan": plan, "changed": changed})
+    shown_changes = [(row, describe_changes(row.changes)) for row in changed[:PREVIEW_LIMIT]]
+    return render(request, "org/employee_import_preview.html", {
+        "batch": batch, "plan": plan, "changed": changed, "shown_changes": shown_changes,
+        "shown_errors": plan.errors[:PREVIEW_LIMIT], "preview_limit": PREVIEW_LIMIT,
+    })
 
 
 @login_required

@@ -23,7 +23,7 @@ def test_defaults_sqlite_wita_indonesian(tmp_path):
     result = load_settings(tmp_path)
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["django.db.backends.sqlite3", "True", "Asia/Makassar", "id"]
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "False", "Asia/Makassar", "id"]
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
 
 

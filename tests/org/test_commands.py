@@ -8,7 +8,8 @@ from tests.conftest import shared_fixture
 
 @pytest.mark.django_db
 def test_import_units_command_reports_counts(capsys):
-    call_command("import_units", str(shared_fixture("kaltim-units.csv")))
+    with translation.override("en"):
+        call_command("import_units", str(shared_fixture("kaltim-units.csv")))
 
     assert "70 created" in capsys.readouterr().out
     assert Unit.objects.count() == 70

@@ -15,7 +15,7 @@ HEADER = ("nip,nik,gelar_depan,nama,gelar_belakang,jenis_pegawai,jenis_kelamin,t
           "golongan,eselon,jabatan,kode_unit,nip_atasan,kedudukan_hukum\n")
 HEAD_NIP = "197502102000031002"
 STAFF_NIP = "198609262015051001"
-PPPK_NIP = "200012312024211001"
+PPPK_NIP = "200012312024212001"
 
 
 @pytest.fixture
@@ -212,3 +212,80 @@ def test_mid_month_transfer_splits_history(units):
     assert assignments[-1].unit == units["dinkes"]
     assert assignments[-1].valid_from == dt.date(2026, 11, 16)
     assert Unit.objects.get(pk=Employee.objects.get(pk=staff.pk).unit_id) == units["dinkes"]
+
+
+def test_empty_cell_keeps_stored_value(units):
+    employees_apply(plan=plan_of(HEADER + GOOD))
+    blank_nik = GOOD.replace(f"{STAFF_NIP},6472052609860001,", f"{STAFF_NIP},,")
+
+    plan = plan_of(HEADER + blank_nik)
+    employees_apply(plan=plan)
+
+    assert plan.rows[1].action == "unchanged"
+    assert Employee.objects.get(nip=STAFF_NIP).nik == "6472052609860001"
+
+
+def test_absent_columns_keep_stored_values(units):
+    employees_apply(plan=plan_of(HEADER + GOOD))
+
+    plan = plan_of(f"nip,nama,kode_unit\n{STAFF_NIP},Andi Wijaya,OPD-BKD\n")
+    employees_apply(plan=plan)
+
+    staff = Employee.objects.get(nip=STAFF_NIP)
+    assert plan.rows[0].action == "unchanged"
+    assert staff.nik == "6472052609860001"
+    assert staff.back_title == "S.E."
+    assert staff.position == "Analis"
+    assert staff.supervisor.nip == HEAD_NIP
+
+
+def test_every_problem_of_a_row_reported(units):
+    row = f"{STAFF_NIP},,,Andi,,PNS,L,31-02-1986,,,,OPD-NOPE,,\n"
+    header = HEADER.rstrip("\n") + ",telepon,email\n"
+
+    plan = plan_of(header + row.rstrip("\n") + ",123,x\n")
+
+    assert [(error.column, error.code) for error in plan.errors] == [
+        ("kode_unit", "unit_unknown"),
+        ("tanggal_lahir", "date_invalid"),
+        ("email", "email_invalid"),
+        ("telepon", "phone_invalid"),
+    ]
+
+
+def test_sex_must_match_nip(units):
+    plan = plan_of(HEADER + f"{STAFF_NIP},,,Andi,,PNS,P,,,,,OPD-BKD,,\n")
+
+    assert [(error.column, error.code) for error in plan.errors] == [
+        ("jenis_kelamin", "sex_mismatch")
+    ]
+
+
+def test_binary_file_is_a_file_error(units):
+    with pytest.raises(ImportFileError) as caught:
+        employees_plan(data=b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 40,
+                       filename="pegawai.csv")
+
+    assert caught.value.code == "file_unreadable"
+
+
+def test_repeated_column_is_a_file_error(units):
+    with pytest.raises(ImportFileError) as caught:
+        plan_of(f"NIP,nip,nama,kode_unit\n{STAFF_NIP},{HEAD_NIP},Andi,OPD-BKD\n")
+
+    assert caught.value.code == "duplicate_columns"
+
+
+def test_bulk_apply_of_many_rows(units):
+    rows = "".join(
+        f"19860926201505{1 + index % 2}{index:03d},,,Pegawai {index},,PNS,,,,,,OPD-BKD,{HEAD_NIP},\n"
+        for index in range(1, 400)
+    )
+    head = f"{HEAD_NIP},,,Budi,,PNS,L,,,,,OPD-BKD,,\n"
+
+    result = employees_apply(plan=plan_of(HEADER + rows + head))
+
+    assert result.created == 400
+    assert Employee.objects.filter(supervisor__nip=HEAD_NIP).count() == 399
+    assert AuditEntry.objects.filter(action="employee.create").count() == 400
+    assert Employee.objects.get(nip="198609262015052001").assignments.get().unit == units["bkd"]

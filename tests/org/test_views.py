@@ -137,3 +137,61 @@ def test_login_with_right_password(client, cast):
 
     assert response.status_code == 302
     assert response["Location"] == reverse("home")
+
+
+def test_admin_cannot_apply_operator_batch(client, cast):
+    client.force_login(cast.operator_a)
+    batch_url = upload(client, f"nip,nama,kode_unit\n{STAFF_NIP},Andi,UPT-A\n")["Location"]
+    batch = ImportBatch.objects.get()
+    client.force_login(cast.admin_bkd)
+
+    preview = client.get(batch_url)
+    applied = client.post(reverse("org:employee_import_apply", args=[batch.pk]))
+
+    assert preview.status_code == 404
+    assert applied.status_code == 404
+    assert not Employee.objects.filter(nip=STAFF_NIP).exists()
+
+
+def test_preview_shows_readable_changes(client, cast):
+    client.force_login(cast.operator_bkd)
+    text = f"nip,nama,kode_unit,kedudukan_hukum\n{cast.other_a.nip},Lain A,UPT-B,02\n"
+
+    preview = client.get(upload(client, text)["Location"])
+
+    ((_row, details),) = preview.context["shown_changes"]
+    shown = {(old, new) for _label, old, new in details}
+    assert ("UPT A", "UPT B") in shown
+    assert ("Aktif", "Cuti di luar tanggungan negara (CLTN)") in shown
+
+
+def test_binary_upload_gets_file_error_page(client, cast):
+    client.force_login(cast.operator_a)
+
+    response = client.post(reverse("org:employee_import"), {
+        "file": SimpleUploadedFile("binary.csv", b"\x7fELF\x00\x01" * 500, "text/csv")
+    })
+    preview = client.get(response["Location"])
+
+    assert preview.status_code == 422
+    assert preview.context["file_error"].code == "file_unreadable"
+
+
+def test_out_of_scope_page_is_friendly_404(client, cast):
+    client.force_login(cast.operator_a)
+
+    response = client.get(reverse("org:employee_detail", args=[cast.person_b.pk]))
+
+    assert response.status_code == 404
+    assert 'data-testid="whoami"' in response.content.decode()
+
+
+def test_admin_bkd_can_unlock_an_account(client, cast):
+    for _attempt in range(5):
+        client.post(reverse("login"), {"username": "opa", "password": "wrong"})
+    client.force_login(cast.admin_bkd)
+
+    listing = client.get(reverse("admin:axes_accessattempt_changelist"))
+
+    assert listing.status_code == 200
+    assert "opa" in listing.content.decode()

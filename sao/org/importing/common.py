@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.utils.translation import gettext as _
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -78,9 +81,10 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[object]]]:
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several unrelated types for a damaged file
+        logger.warning("unreadable XLSX upload: %s", exc)
         raise ImportFileError(
-            _("The file is not a readable XLSX workbook (%(error)s); save it again from Excel "
-              "as .xlsx or export it as CSV.") % {"error": exc},
+            _("The file is not a readable XLSX workbook; save it again from Excel as .xlsx or "
+              "export it as CSV."),
             code="xlsx_unreadable",
         ) from exc
     sheet = book.worksheets[0]
@@ -95,6 +99,12 @@ def read_sheet(data: bytes, *, filename: str, required: list[str]) -> Sheet:
     if suffix == ".xlsx" or data[:4] == b"PK\x03\x04":
         lines = _xlsx_rows(data)
     elif suffix in (".csv", ".txt", ""):
+        if b"\x00" in data[:65536]:
+            raise ImportFileError(
+                _("File %(name)s is not a text file (it contains binary data); export the data "
+                  "again as CSV or XLSX.") % {"name": filename},
+                code="file_unreadable",
+            )
         lines = _csv_rows(data)
     else:
         raise ImportFileError(
@@ -105,20 +115,35 @@ def read_sheet(data: bytes, *, filename: str, required: list[str]) -> Sheet:
 
     header: list[str] | None = None
     rows: list[tuple[int, dict[str, object]]] = []
-    for line, values in lines:
-        if all(value is None or str(value).strip() == "" for value in values):
-            continue
-        if header is None:
-            header = [normalise_header(value) for value in values]
-            continue
-        record = {
-            name: values[index] if index < len(values) else None
-            for index, name in enumerate(header) if name
-        }
-        rows.append((line, record))
+    try:
+        for line, values in lines:
+            if all(value is None or str(value).strip() == "" for value in values):
+                continue
+            if header is None:
+                header = [normalise_header(value) for value in values]
+                continue
+            record = {
+                name: values[index] if index < len(values) else None
+                for index, name in enumerate(header) if name
+            }
+            rows.append((line, record))
+    except csv.Error as exc:
+        raise ImportFileError(
+            _("File %(name)s is not a readable CSV file (%(error)s); export the data again as "
+              "CSV or XLSX.") % {"name": filename, "error": exc},
+            code="file_unreadable",
+        ) from exc
 
     if header is None:
         raise ImportFileError(_("The file is empty."), code="empty")
+    named = [name for name in header if name]
+    repeated = sorted({name for name in named if named.count(name) > 1})
+    if repeated:
+        raise ImportFileError(
+            _("The header names the columns %(names)s more than once; keep one column of each.")
+            % {"names": ", ".join(repeated)},
+            code="duplicate_columns",
+        )
     missing = [name for name in required if name not in header]
     if missing:
         raise ImportFileError(

@@ -29,7 +29,6 @@ from sao.org.models import (
     Unit,
 )
 from sao.org.services import (
-    employee_create,
     employee_set_legal_status,
     employee_snapshot,
     employee_transfer,
@@ -113,12 +112,22 @@ DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d")
 
 
 class _RowRejected(Exception):
+    """One bad cell: its column, value, translated message and stable code."""
+
     def __init__(self, column: str, value: object, message: str, code: str):
         super().__init__(message)
         self.column = column
         self.value = "" if value is None else str(value)
         self.message = message
         self.code = code
+
+
+class _RowProblems(Exception):
+    """Every bad cell of one row."""
+
+    def __init__(self, problems: list[_RowRejected]):
+        super().__init__(problems[0].message)
+        self.problems = problems
 
 
 @dataclass
@@ -303,44 +312,64 @@ def _parse_row(record: dict[str, object], columns: dict[str, str], *, units: dic
             "nik_missing",
         )
 
+    # From here on the cells are independent, so every problem of the row is reported at once.
+    problems: list[_RowRejected] = []
+
+    def attempt(check, *args, default=None):
+        try:
+            return check(*args)
+        except _RowRejected as rejected:
+            problems.append(rejected)
+            return default
+
     unit_code = text("kode_unit").upper()
     unit = units.get(unit_code)
     if unit is None:
-        raise _RowRejected(
+        problems.append(_RowRejected(
             "kode_unit", unit_code,
             _("Unit code %(code)s is not in SAO; use a code from the unit tree or import the unit "
               "first.") % {"code": unit_code or "(empty)"},
             "unit_unknown",
-        )
+        ))
 
-    birth_date = parse_date(raw("tanggal_lahir"), "tanggal_lahir")
+    birth_date = attempt(parse_date, raw("tanggal_lahir"), "tanggal_lahir")
     if nip_info is not None:
         if birth_date is not None and birth_date != nip_info.birth_date:
-            raise _RowRejected(
+            problems.append(_RowRejected(
                 "tanggal_lahir", birth_date.isoformat(),
                 _("Birth date %(date)s differs from the NIP's %(nip_date)s; correct the birth date "
                   "or the NIP.")
                 % {"date": birth_date.isoformat(), "nip_date": nip_info.birth_date.isoformat()},
                 "birth_date_mismatch",
-            )
+            ))
         birth_date = nip_info.birth_date
 
     sex_text = text("jenis_kelamin")
-    sex = _word(SEX_WORDS, sex_text, "jenis_kelamin", "sex_unknown", "L, P") if sex_text else ""
+    sex = attempt(_word, SEX_WORDS, sex_text, "jenis_kelamin", "sex_unknown", "L, P",
+                  default="") if sex_text else ""
     if nip_info is not None:
-        sex = sex or nip_info.sex
+        if sex and sex != nip_info.sex:
+            problems.append(_RowRejected(
+                "jenis_kelamin", sex_text,
+                _("Sex %(value)s differs from digit 15 of the NIP (1 male, 2 female); correct the "
+                  "sex or the NIP.") % {"value": sex_text},
+                "sex_mismatch",
+            ))
+        sex = nip_info.sex
 
     scheme = ""
     if kind in (EmployeeKind.PNS, EmployeeKind.CPNS):
         scheme = GradeScheme.PNS
     elif kind in (EmployeeKind.PPPK, EmployeeKind.PPPK_PW):
         scheme = GradeScheme.PPPK
-    grade = _parse_grade(text("golongan"), scheme) if scheme else ""
+    grade = attempt(_parse_grade, text("golongan"), scheme, default="") if scheme else ""
+    echelon = attempt(_parse_echelon, text("eselon"), default="")
 
     position_kind_text = text("jenis_jabatan")
-    position_kind = _word(POSITION_KIND_WORDS, position_kind_text, "jenis_jabatan",
-                          "position_kind_unknown", "Struktural, Fungsional, Rangkap, Pelaksana"
-                          ) if position_kind_text else ""
+    position_kind = attempt(
+        _word, POSITION_KIND_WORDS, position_kind_text, "jenis_jabatan", "position_kind_unknown",
+        "Struktural, Fungsional, Rangkap, Pelaksana", default="",
+    ) if position_kind_text else ""
 
     status_text = text("kedudukan_hukum")
     legal_status = LegalStatus.ACTIVE
@@ -349,44 +378,107 @@ def _parse_row(record: dict[str, object], columns: dict[str, str], *, units: dic
         if code in LegalStatus.values:
             legal_status = code
         else:
-            legal_status = _word(LEGAL_STATUS_WORDS, status_text, "kedudukan_hukum",
-                                 "legal_status_unknown",
-                                 "Aktif, CLTN, Tugas Belajar, … or the SIASN code 01-99")
+            legal_status = attempt(
+                _word, LEGAL_STATUS_WORDS, status_text, "kedudukan_hukum", "legal_status_unknown",
+                _("Aktif, CLTN, Tugas Belajar, Pensiun (or the SIASN code 01 to 99)"),
+                default=LegalStatus.ACTIVE,
+            )
 
     email = text("email")
     if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
-        raise _RowRejected("email", email, _("E-mail %(value)s is not a valid address.")
-                           % {"value": email}, "email_invalid")
+        problems.append(_RowRejected("email", email, _("E-mail %(value)s is not a valid address.")
+                                     % {"value": email}, "email_invalid"))
     phone = re.sub(r"[\s-]", "", text("telepon"))
     if phone and not re.fullmatch(r"\+?\d{8,15}", phone):
-        raise _RowRejected("telepon", phone, _("Phone number %(value)s must be 8 to 15 digits, "
-                                               "for example 081234567890.") % {"value": phone},
-                           "phone_invalid")
+        problems.append(_RowRejected(
+            "telepon", phone,
+            _("Phone number %(value)s must be 8 to 15 digits, for example 081234567890.")
+            % {"value": phone},
+            "phone_invalid",
+        ))
+    unit_from = attempt(parse_date, raw("tmt_unit"), "tmt_unit") or today
+    status_from = attempt(parse_date, raw("tmt_kedudukan"), "tmt_kedudukan") or today
+
+    if problems:
+        raise _RowProblems(problems)
+
+    values = {
+        "nip": nip_info.nip if nip_info else None,
+        "nik": nik,
+        "front_title": text("gelar_depan"),
+        "name": name,
+        "back_title": text("gelar_belakang"),
+        "kind": kind,
+        "sex": sex,
+        "birth_date": birth_date,
+        "grade_scheme": scheme,
+        "grade_code": grade,
+        "echelon": echelon,
+        "position_kind": position_kind,
+        "position": text("jabatan"),
+        "phone": phone,
+        "email": email,
+    }
+    # An update touches only what the file states: an absent column or an empty cell keeps the
+    # stored value, because partial SIMPEG exports are normal. Values read from the NIP count as
+    # stated.
+    column_of = {
+        "nik": "nik", "front_title": "gelar_depan", "back_title": "gelar_belakang",
+        "sex": "jenis_kelamin", "birth_date": "tanggal_lahir", "grade_code": "golongan",
+        "echelon": "eselon", "position_kind": "jenis_jabatan", "position": "jabatan",
+        "phone": "telepon", "email": "email", "kind": "jenis_pegawai",
+    }
+    stated = {"nip", "name"} | {key for key, column in column_of.items() if text(column)}
+    if nip_info is not None:
+        stated |= {"birth_date", "sex", "kind"}
+    if "grade_code" in stated or "kind" in stated:
+        stated.add("grade_scheme")
+    if text("nip_atasan"):
+        stated.add("supervisor_id")
+    if status_text:
+        stated.add("legal_status")
 
     return {
-        "values": {
-            "nip": nip_info.nip if nip_info else None,
-            "nik": nik,
-            "front_title": text("gelar_depan"),
-            "name": name,
-            "back_title": text("gelar_belakang"),
-            "kind": kind,
-            "sex": sex,
-            "birth_date": birth_date,
-            "grade_scheme": scheme,
-            "grade_code": grade,
-            "echelon": _parse_echelon(text("eselon")),
-            "position_kind": position_kind,
-            "position": text("jabatan"),
-            "phone": phone,
-            "email": email,
-        },
+        "values": values,
+        "stated": stated,
         "unit": unit,
-        "unit_from": parse_date(raw("tmt_unit"), "tmt_unit") or today,
+        "unit_from": unit_from,
         "supervisor_key": clean_key(raw("nip_atasan")),
         "legal_status": legal_status,
-        "legal_status_from": parse_date(raw("tmt_kedudukan"), "tmt_kedudukan") or today,
+        "legal_status_from": status_from,
     }
+
+
+def describe_changes(changes: dict[str, tuple[Any, Any]]) -> list[tuple[str, str, str]]:
+    """Turn planned changes into (field label, old, new) with units, people and codes by name."""
+    labels = {field.attname: field.verbose_name for field in Employee._meta.concrete_fields}
+    unit_ids = {value for name, pair in changes.items() if name == "unit_id" for value in pair}
+    person_ids = {value for name, pair in changes.items() if name == "supervisor_id"
+                  for value in pair if isinstance(value, int)}
+    units = dict(Unit.objects.filter(pk__in=unit_ids).values_list("pk", "name"))
+    people = {employee.pk: employee.full_name
+              for employee in Employee.objects.filter(pk__in=person_ids)}
+    choices = {
+        "kind": dict(EmployeeKind.choices), "legal_status": dict(LegalStatus.choices),
+        "sex": dict(Sex.choices), "position_kind": dict(PositionKind.choices),
+        "grade_scheme": dict(GradeScheme.choices),
+    }
+
+    def shown(name: str, value: Any) -> str:
+        if value in (None, ""):
+            return "—"
+        if name == "unit_id":
+            return units.get(value, str(value))
+        if name == "supervisor_id":
+            return people.get(value, str(value))
+        if name in choices:
+            return str(choices[name].get(value, value))
+        if isinstance(value, dt.date):
+            return value.strftime("%d-%m-%Y")
+        return str(value)
+
+    return [(str(labels.get(name, name)), shown(name, old), shown(name, new))
+            for name, (old, new) in changes.items()]
 
 
 def clean_key(value: object) -> str:
@@ -405,8 +497,8 @@ def employees_plan(*, data: bytes, filename: str, today: dt.date | None = None) 
         from sao.org.importing.common import ImportFileError
 
         raise ImportFileError(
-            _("The header lacks the columns %(missing)s; see the employee file layout in the "
-              "user guide.") % {"missing": ", ".join(missing)},
+            _("The header lacks the columns %(missing)s; the first row must name the columns, "
+              "for example nip, nama, kode_unit.") % {"missing": ", ".join(missing)},
             code="missing_columns",
         )
 
@@ -420,6 +512,10 @@ def employees_plan(*, data: bytes, filename: str, today: dt.date | None = None) 
         except _RowRejected as rejected:
             errors.append(RowError(line, rejected.column, rejected.value, rejected.message,
                                    rejected.code))
+            continue
+        except _RowProblems as failed:
+            errors.extend(RowError(line, problem.column, problem.value, problem.message,
+                                   problem.code) for problem in failed.problems)
             continue
         key = row["values"]["nip"] or row["values"]["nik"]
         if key in seen:
@@ -472,16 +568,18 @@ def employees_plan(*, data: bytes, filename: str, today: dt.date | None = None) 
             employee=employee,
         )
         if employee is not None:
+            stated = row["stated"]
+            plan.values = {name: value for name, value in values.items() if name in stated}
             before = employee_snapshot(employee)
-            target = dict(values)
+            target = dict(plan.values)
             target["unit_id"] = row["unit"].pk
-            target["legal_status"] = row["legal_status"]
+            if "legal_status" in stated:
+                target["legal_status"] = row["legal_status"]
             if supervisor_key in supervisor_ids:
                 target["supervisor_id"] = supervisor_ids[supervisor_key]
             elif supervisor_key:
+                # The supervisor's row is further down the file and gets its id on apply.
                 target["supervisor_id"] = f"({supervisor_key})"
-            else:
-                target["supervisor_id"] = None
             plan.changes = {
                 name: (before.get(name), value) for name, value in target.items()
                 if before.get(name) != value and not (before.get(name) in ("", None)
@@ -494,55 +592,110 @@ def employees_plan(*, data: bytes, filename: str, today: dt.date | None = None) 
     return EmployeePlan(rows=plans, errors=errors, total_rows=len(sheet.rows))
 
 
+def _create_in_bulk(rows: list[RowPlan], *, actor, actor_label: str) -> dict[str, Employee]:
+    """Insert new employees with their opening assignment, legal status and audit entries.
+
+    The same rows `employee_create` writes one by one, in a handful of bulk queries, so a
+    province-wide file of tens of thousands of rows applies within one request.
+    """
+    from sao.audit.models import AuditEntry
+    from sao.org.models import LegalStatusPeriod, UnitAssignment
+
+    employees = [
+        Employee(unit=row.unit, legal_status=row.legal_status, **row.values) for row in rows
+    ]
+    Employee.objects.bulk_create(employees, batch_size=1000)
+    if any(employee.pk is None for employee in employees):
+        # Backends that return no ids from a bulk insert: read them back by key.
+        ids = dict(Employee.objects.filter(nip__in=[e.nip for e in employees if e.nip])
+                   .values_list("nip", "pk"))
+        ids |= dict(Employee.objects.filter(nip__isnull=True,
+                                            nik__in=[e.nik for e in employees if not e.nip])
+                    .values_list("nik", "pk"))
+        for employee in employees:
+            employee.pk = ids[employee.nip or employee.nik]
+
+    UnitAssignment.objects.bulk_create(
+        [UnitAssignment(employee=employee, unit=row.unit, valid_from=row.unit_from)
+         for employee, row in zip(employees, rows, strict=True)],
+        batch_size=1000,
+    )
+    LegalStatusPeriod.objects.bulk_create(
+        [LegalStatusPeriod(employee=employee, status=row.legal_status, valid_from=row.unit_from)
+         for employee, row in zip(employees, rows, strict=True)],
+        batch_size=1000,
+    )
+    label = actor_label or (actor.get_username() if getattr(actor, "pk", None) else "")
+    AuditEntry.objects.bulk_create(
+        [AuditEntry(actor=actor if getattr(actor, "pk", None) else None, actor_label=label,
+                    action="employee.create", object_type=employee._meta.label_lower,
+                    object_id=str(employee.pk), object_label=str(employee)[:250],
+                    new_value=_json_plain(employee_snapshot(employee)))
+         for employee in employees],
+        batch_size=1000,
+    )
+    return {row.key: employee for employee, row in zip(employees, rows, strict=True)}
+
+
+def _json_plain(values: dict[str, Any]) -> dict[str, Any]:
+    return {key: value.isoformat() if isinstance(value, dt.date) else value
+            for key, value in values.items()}
+
+
 def employees_apply(*, plan: EmployeePlan, actor=None, actor_label: str = "") -> EmployeeImportResult:
     """Write the valid rows of a plan: create or update employees, transfers and statuses."""
-    created = updated = unchanged = 0
+    reason = _("Employee file import")
+    new_rows = [row for row in plan.rows if row.action == "create"]
+    updated = unchanged = 0
+
     with transaction.atomic():
-        by_key: dict[str, Employee] = {}
+        by_key = _create_in_bulk(new_rows, actor=actor, actor_label=actor_label)
         for row in plan.rows:
-            values = dict(row.values)
             if row.action == "create":
-                employee = employee_create(
-                    values=values, unit=row.unit, valid_from=row.unit_from,
-                    legal_status=row.legal_status, actor=actor, actor_label=actor_label,
-                )
-                created += 1
-            else:
-                employee = Employee.objects.get(pk=row.employee.pk)
-                if row.action == "unchanged":
-                    unchanged += 1
-                else:
-                    employee_update(employee=employee, values=values, actor=actor,
-                                    actor_label=actor_label, reason=_("Employee file import"))
-                    if employee.unit_id != row.unit.pk:
-                        employee_transfer(employee=employee, unit=row.unit,
-                                          valid_from=row.unit_from, actor=actor,
-                                          actor_label=actor_label,
-                                          reason=_("Employee file import"))
-                    if employee.legal_status != row.legal_status:
-                        employee_set_legal_status(
-                            employee=employee, status=row.legal_status,
-                            valid_from=row.legal_status_from, actor=actor,
-                            actor_label=actor_label, reason=_("Employee file import"),
-                        )
-                    updated += 1
+                continue
+            employee = Employee.objects.get(pk=row.employee.pk)
             by_key[row.key] = employee
+            if row.action == "unchanged":
+                unchanged += 1
+                continue
+
+            employee_update(employee=employee, values=dict(row.values), actor=actor,
+                            actor_label=actor_label, reason=reason)
+            if employee.unit_id != row.unit.pk:
+                employee_transfer(employee=employee, unit=row.unit, valid_from=row.unit_from,
+                                  actor=actor, actor_label=actor_label, reason=reason)
+            if "legal_status" in row.changes:
+                employee_set_legal_status(
+                    employee=employee, status=row.legal_status,
+                    valid_from=row.legal_status_from, actor=actor, actor_label=actor_label,
+                    reason=reason,
+                )
+            updated += 1
 
         # Supervisors may sit later in the same file, so they are linked after every row exists.
+        # A row without a supervisor NIP keeps the supervisor SAO already has.
         supervisors = dict(
             Employee.objects.filter(
                 nip__in={row.supervisor_key for row in plan.rows if row.supervisor_key}
             ).values_list("nip", "pk")
         )
-        for row in plan.rows:
-            employee = by_key[row.key]
-            supervisor_id = supervisors.get(row.supervisor_key) if row.supervisor_key else None
-            if employee.supervisor_id != supervisor_id:
+        links = [(by_key[row.key], supervisors[row.supervisor_key])
+                 for row in plan.rows if row.supervisor_key]
+        fresh = {employee.pk for employee in by_key.values()} & {
+            by_key[row.key].pk for row in new_rows
+        }
+        new_links = [(employee, supervisor_id) for employee, supervisor_id in links
+                     if employee.pk in fresh]
+        for employee, supervisor_id in new_links:
+            employee.supervisor_id = supervisor_id
+        Employee.objects.bulk_update([employee for employee, _id in new_links], ["supervisor"],
+                                     batch_size=1000)
+        for employee, supervisor_id in links:
+            if employee.pk not in fresh and employee.supervisor_id != supervisor_id:
                 employee_update(employee=employee, values={"supervisor_id": supervisor_id},
-                                actor=actor, actor_label=actor_label,
-                                reason=_("Employee file import"))
+                                actor=actor, actor_label=actor_label, reason=reason)
 
     logger.info("employees imported: %s created, %s updated, %s unchanged, %s rejected",
-                created, updated, unchanged, len(plan.errors))
-    return EmployeeImportResult(created=created, updated=updated, unchanged=unchanged,
+                len(new_rows), updated, unchanged, len(plan.errors))
+    return EmployeeImportResult(created=len(new_rows), updated=updated, unchanged=unchanged,
                                 errors=plan.errors)

@@ -141,7 +141,7 @@ def _order_parents_first(
                 rejected.add(code)
                 return False
             if parent in by_code:
-                if not place(by_code[parent], (*trail, code)):
+                if not place(by_code[parent], (*trail, code)) and parent not in existing_codes:
                     errors.append(RowError(
                         row.line, "parent_code", parent,
                         _("Parent %(parent)s was rejected, so this unit cannot be placed under it.")

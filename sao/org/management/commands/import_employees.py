@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from sao.org.importing.common import ImportFileError
 from sao.org.importing.employees import employees_apply, employees_plan
@@ -17,7 +18,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, dry_run: bool, **options):
         if not file.is_file():
-            raise CommandError(f"File {file} not found.")
+            raise CommandError(_("File %(file)s not found.") % {"file": file})
         try:
             plan = employees_plan(data=file.read_bytes(), filename=file.name)
         except ImportFileError as exc:
@@ -34,17 +35,21 @@ class Command(BaseCommand):
                 self.stdout.write(f"line {row.line}: create {row.key} {row.name}")
 
         if dry_run:
-            self.stdout.write(
-                f"Dry run: {plan.count('create')} to create, {plan.count('update')} to update, "
-                f"{plan.count('unchanged')} unchanged, {len(plan.errors)} rejected; nothing written."
-            )
+            self.stdout.write(_(
+                "Dry run: %(create)s to create, %(update)s to update, %(unchanged)s unchanged, "
+                "%(rejected)s rejected; nothing written."
+            ) % {"create": plan.count("create"), "update": plan.count("update"),
+                 "unchanged": plan.count("unchanged"), "rejected": len(plan.errors)})
             return
 
         result = employees_apply(plan=plan, actor_label="sao import-employees")
-        self.stdout.write(
-            f"Employees: {result.created} created, {result.updated} updated, "
-            f"{result.unchanged} unchanged, {len(result.errors)} rejected."
-        )
+        self.stdout.write(_(
+            "Employees: %(created)s created, %(updated)s updated, %(unchanged)s unchanged, "
+            "%(rejected)s rejected."
+        ) % {"created": result.created, "updated": result.updated,
+             "unchanged": result.unchanged, "rejected": len(result.errors)})
         if result.errors:
-            raise CommandError(f"{len(result.errors)} rows rejected; fix them and import the file "
-                               "again (the valid rows are already saved).")
+            raise CommandError(_(
+                "%(count)s rows rejected; the other rows are saved. Fix the rejected rows and "
+                "import the file again."
+            ) % {"count": len(result.errors)})

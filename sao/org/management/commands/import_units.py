@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from sao.org.importing.common import ImportFileError
 from sao.org.importing.units import units_import
@@ -14,7 +15,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, **options):
         if not file.is_file():
-            raise CommandError(f"File {file} not found.")
+            raise CommandError(_("File %(file)s not found.") % {"file": file})
         try:
             result = units_import(data=file.read_bytes(), filename=file.name,
                                   actor_label="sao import-units")
@@ -23,9 +24,13 @@ class Command(BaseCommand):
 
         for error in result.errors:
             self.stderr.write(f"{file}: {error}")
-        self.stdout.write(
-            f"Units: {result.created} created, {result.updated} updated, "
-            f"{result.unchanged} unchanged, {len(result.errors)} rejected."
-        )
+        self.stdout.write(_(
+            "Units: %(created)s created, %(updated)s updated, %(unchanged)s unchanged, "
+            "%(rejected)s rejected."
+        ) % {"created": result.created, "updated": result.updated,
+             "unchanged": result.unchanged, "rejected": len(result.errors)})
         if result.errors:
-            raise CommandError(f"{len(result.errors)} rows rejected; fix them and import again.")
+            raise CommandError(_(
+                "%(count)s rows rejected; the other rows are saved. Fix the rejected rows and "
+                "import the file again."
+            ) % {"count": len(result.errors)})
