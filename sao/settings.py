@@ -149,7 +149,9 @@ REDIS_URL = env_str("REDIS_URL")
 HUEY = {
     "name": "sao",
     "immediate": env_bool("HUEY_IMMEDIATE", False),
-    "consumer": {"workers": env_int("HUEY_WORKERS", 2), "worker_type": "thread"},
+    # An idle consumer polls the queue at most max_delay seconds apart, so a late punch is
+    # recomputed within about a second.
+    "consumer": {"workers": env_int("HUEY_WORKERS", 2), "worker_type": "thread", "max_delay": 1.0},
 }
 if REDIS_URL:
     HUEY |= {"huey_class": "huey.RedisHuey", "connection": {"url": REDIS_URL}}
@@ -169,6 +171,15 @@ SAO_DEVICE_CLOCK_MAX_OFFSET_SECONDS = env_int("SAO_DEVICE_CLOCK_MAX_OFFSET_SECON
 SAO_PUNCH_FUTURE_TOLERANCE_SECONDS = env_int("SAO_PUNCH_FUTURE_TOLERANCE_SECONDS", 600)
 SAO_PUSH_MAX_BODY_BYTES = env_int("SAO_PUSH_MAX_BODY_BYTES", 4 * 1024 * 1024)
 SAO_DEVICE_COMMAND_RESEND_SECONDS = env_int("SAO_DEVICE_COMMAND_RESEND_SECONDS", 600)
+
+# Notifications: gateway "gammu", "http", "email" or "none" (messages are only stored).
+SAO_NOTIFY = {
+    "gateway": env_str("SAO_NOTIFY_GATEWAY", "none"),
+    "gammu_config": env_str("SAO_GAMMU_CONFIG", "/etc/gammu-smsdrc"),
+    "gammu_inbox": env_str("SAO_GAMMU_INBOX", ""),
+    "http_url": env_str("SAO_NOTIFY_HTTP_URL", ""),
+    "http_token": env_str("SAO_NOTIFY_HTTP_TOKEN", ""),
+}
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("attendance/", include("sao.attendance.urls")),
     path("absences/", include("sao.absences.urls")),
     path("notify/", include("sao.notify.urls")),
+    path("audit/", include("sao.audit.urls")),
     path("faults/", include("sao.faults.urls")),
     path("reports/", include("sao.reports.urls")),
     path("iclock/", include("sao.devices.iclock_urls")),

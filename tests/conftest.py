@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +23,64 @@ def pytest_configure(config):
 
     # PBKDF2 at production strength costs about 0.3 s per user; tests create hundreds.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+TRANSACTIONAL_FIXTURES = {"transactional_db", "live_server"}
+
+
+def _is_transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        return True
+    return bool(TRANSACTIONAL_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+def pytest_collection_modifyitems(items):
+    # A transactional test empties the tables when it ends, seed rows of data migrations
+    # included. Serialising the database at set-up lets those tests, and the tests that run
+    # after them on the same worker, get the seed rows back.
+    for item in items:
+        if _is_transactional(item) and "django_db_serialized_rollback" not in item.fixturenames:
+            item.fixturenames.append("django_db_serialized_rollback")
+
+
+_SERIALIZED: dict[str, str] = {}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """Keep the serialised seed rows of the test database for `_seed_rows_after_flush`."""
+    from django.db import connection
+
+    _SERIALIZED["default"] = getattr(connection, "_test_serialized_contents", None)
+    return django_db_setup
+
+
+def _seed_rows_present() -> bool:
+    from sao.absences.models import AbsenceType
+    from sao.calendars.models import PolicyVersion
+
+    return PolicyVersion.objects.exists() and AbsenceType.objects.exists()
+
+
+@pytest.fixture(autouse=True)
+def _seed_rows_after_flush(request):
+    """Reload the migration seed rows when an earlier transactional test flushed them."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None and not ({"db"} | TRANSACTIONAL_FIXTURES) & set(request.fixturenames):
+        yield
+        return
+
+    request.getfixturevalue("_django_db_helper")
+    from django.db import connection
+
+    # A test that changes settings.DATABASES gets fresh connection objects without the copy.
+    contents = getattr(connection, "_test_serialized_contents", None) or _SERIALIZED.get("default")
+    if contents and not getattr(connection, "_test_serialized_contents", None):
+        connection._test_serialized_contents = contents
+    if contents and not _seed_rows_present():
+        connection.creation.deserialize_db_from_string(contents)
+    yield
 
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
@@ -122,3 +182,44 @@ def cast(db) -> Cast:
         employee_a=make_user("empa", "employee", employee=staff_a2),
         outsider=make_user("nobody", "employee"),
     )
+
+
+# Playwright driving Debian's Chromium against the live test server. Playwright's own browser
+# download does not work on these machines, so the tests use /usr/bin/chromium (Debian package
+# `chromium`) and skip with a message where it is absent. The fixtures live here, once, because
+# two Playwright sessions cannot run in one thread.
+CHROMIUM = os.environ.get("SAO_CHROMIUM", "/usr/bin/chromium")
+
+# Playwright's sync API runs an event loop in the test thread, and Django's ORM raises in a
+# thread with a running loop unless DJANGO_ALLOW_ASYNC_UNSAFE is set. These tests make no
+# concurrent ORM calls, so setting it is safe here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not shutil.which(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} not found; install Debian's chromium package to run browser tests")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+

@@ -6,3 +6,7 @@ class AbsencesConfig(AppConfig):
     name = "sao.absences"
     label = "absences"
     verbose_name = _("Absences")
+
+    def ready(self):
+        # Registers AbsenceRequest with the unit scope.
+        from sao.absences import selectors  # noqa: F401

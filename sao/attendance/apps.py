@@ -6,3 +6,7 @@ class AttendanceConfig(AppConfig):
     name = "sao.attendance"
     label = "attendance"
     verbose_name = _("Attendance results")
+
+    def ready(self):
+        # Registers DailyResult with the unit scope.
+        from sao.attendance import selectors  # noqa: F401

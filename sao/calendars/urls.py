@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from sao.calendars import views
 
 app_name = "calendars"
-urlpatterns: list = []
+urlpatterns = [
+    path("policy/", views.policy_detail, name="policy"),
+    path("roster/<int:unit_pk>/<int:year>/<int:month>/", views.roster_month, name="roster_month"),
+]

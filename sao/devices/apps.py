@@ -6,3 +6,7 @@ class DevicesConfig(AppConfig):
     name = "sao.devices"
     label = "devices"
     verbose_name = _("Devices and punches")
+
+    def ready(self) -> None:
+        # Registers the unit scope of Device, Punch and the other models of this app.
+        from sao.devices import selectors  # noqa: F401

@@ -1,5 +1,26 @@
-"""The ZKTeco push endpoints, mounted at /iclock/ exactly as the firmware calls them."""
+"""The ZKTeco push endpoints, mounted at /iclock/ exactly as the firmware calls them.
 
-from django.urls import path  # noqa: F401
+No trailing slashes: devices do not follow the redirect APPEND_SLASH would send. Some
+firmware uses the .aspx and .php spellings of the same paths.
 
-urlpatterns: list = []
+NOTE: the push 3.x paths (registry, push, querydata) are not served, so such a device gets
+404. Only 2.x and 1.0 firmware is handled.
+"""
+
+from django.urls import path
+
+from sao.devices import iclock_views
+
+_ENDPOINTS = {
+    "cdata": iclock_views.cdata,
+    "getrequest": iclock_views.getrequest,
+    "devicecmd": iclock_views.devicecmd,
+    "ping": iclock_views.ping,
+    "fdata": iclock_views.fdata,
+}
+
+urlpatterns = [
+    path(f"{name}{suffix}", view, name=f"iclock_{name}{suffix.replace('.', '_')}")
+    for name, view in _ENDPOINTS.items()
+    for suffix in ("", ".aspx", ".php")
+]

@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from sao.notify import views
 
 app_name = "notify"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.message_log, name="log"),
+]

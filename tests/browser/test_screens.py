@@ -16,7 +16,7 @@ def test_operator_login_home_in_indonesian(page, cast):
 
     expect(page.get_by_test_id("employee-count")).to_have_text("3")
     expect(page.locator("html")).to_have_attribute("lang", "id")
-    expect(page.locator("#nav").get_by_role("link", name="Pegawai", exact=True)).to_be_visible()
+    expect(page.locator("#nav").get_by_role("link", name="Beranda", exact=True)).to_be_visible()
 
 
 def test_unit_tree_shows_only_scope(page, cast):
@@ -50,7 +50,7 @@ def test_language_switch_to_english(page, cast):
     page.select_option("select[name=language]", "en")
 
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    expect(page.locator("#nav").get_by_role("link", name="Employees", exact=True)).to_be_visible()
+    expect(page.locator("#nav").get_by_role("link", name="Home", exact=True)).to_be_visible()
 
 
 def test_import_preview_and_apply(page, cast, tmp_path):

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from sao.absences.models import AbsenceType, StepAction
+from sao.org.models import Employee
+
+# Evidence scans (letters, doctor's notes) are photos or PDFs of one or two pages.
+EVIDENCE_MAX_BYTES = 5 * 2**20
+EVIDENCE_SUFFIXES = (".pdf", ".jpg", ".jpeg", ".png")
+
+
+def _check_evidence(upload):
+    if upload is None:
+        return upload
+    if upload.size > EVIDENCE_MAX_BYTES:
+        raise forms.ValidationError(
+            _("The file is %(size)s KB; the limit is %(limit)s KB. Scan it at a lower resolution."),
+            code="too_large",
+            params={"size": upload.size // 1024, "limit": EVIDENCE_MAX_BYTES // 1024},
+        )
+    if not upload.name.lower().endswith(EVIDENCE_SUFFIXES):
+        raise forms.ValidationError(
+            _("File %(name)s is not a PDF, JPG or PNG scan."), code="file_type", params={"name": upload.name}
+        )
+    return upload
+
+
+def _style(form: forms.Form) -> None:
+    for field in form.fields.values():
+        widget = field.widget
+        css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+        widget.attrs.setdefault("class", css)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class AbsenceRequestForm(forms.Form):
+    employee = forms.ModelChoiceField(label=_("Employee"), queryset=Employee.objects.none())
+    absence_type = forms.ModelChoiceField(label=_("Absence type"), queryset=AbsenceType.objects.none())
+    start_date = forms.DateField(label=_("From"), widget=DateInput)
+    end_date = forms.DateField(label=_("To"), widget=DateInput)
+    start_time = forms.TimeField(
+        label=_("From time (ijin by hours)"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    end_time = forms.TimeField(
+        label=_("To time (ijin by hours)"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    reference = forms.CharField(label=_("Surat tugas / SPPD number"), required=False, max_length=100)
+    destination = forms.CharField(label=_("Destination"), required=False, max_length=200)
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    evidence = forms.FileField(label=_("Evidence file (letter or doctor's note)"), required=False)
+
+    def __init__(self, *args, employees, types, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["employee"].queryset = employees
+        self.fields["absence_type"].queryset = types
+        _style(self)
+
+    def clean_evidence(self):
+        return _check_evidence(self.cleaned_data.get("evidence"))
+
+
+class TravelGroupForm(forms.Form):
+    employees = forms.ModelMultipleChoiceField(
+        label=_("Employees travelling together"),
+        queryset=Employee.objects.none(),
+        widget=forms.SelectMultiple(attrs={"size": 10}),
+    )
+    absence_type = forms.ModelChoiceField(label=_("Absence type"), queryset=AbsenceType.objects.none())
+    start_date = forms.DateField(label=_("From"), widget=DateInput)
+    end_date = forms.DateField(label=_("To"), widget=DateInput)
+    reference = forms.CharField(label=_("Surat tugas / SPPD number"), max_length=100)
+    destination = forms.CharField(label=_("Destination"), required=False, max_length=200)
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    evidence = forms.FileField(label=_("Scanned surat tugas"), required=False)
+
+    def __init__(self, *args, employees, types, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["employees"].queryset = employees
+        self.fields["absence_type"].queryset = types
+        _style(self)
+
+    def clean_evidence(self):
+        return _check_evidence(self.cleaned_data.get("evidence"))
+
+
+class DecisionForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=[
+            (StepAction.APPROVE, _("Approve")),
+            (StepAction.REJECT, _("Reject")),
+            (StepAction.CHANGE, _("Ask for a change")),
+        ]
+    )
+    reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -1,0 +1,134 @@
+"""Daily attendance results, the recompute queue and the monthly close."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DirtyDay(models.Model):
+    """An (employee, work date) pair waiting for recomputation.
+
+    Rows are inserted with ignore_conflicts, so marking the same day twice is harmless, and the
+    recompute task deletes the rows it has processed.
+    """
+
+    employee = models.ForeignKey("org.Employee", on_delete=models.CASCADE, related_name="dirty_days")
+    date = models.DateField(_("work date"))
+    marked_at = models.DateTimeField(_("marked at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("day to recompute")
+        verbose_name_plural = _("days to recompute")
+        constraints = [
+            models.UniqueConstraint(fields=["employee", "date"], name="dirty_day_one_per_date"),
+        ]
+        indexes = [models.Index(fields=["date"])]
+
+    def __str__(self) -> str:
+        return f"{self.employee_id} {self.date}"
+
+
+class DayStatus(models.TextChoices):
+    HADIR = "HADIR", _("Present")
+    TIDAK_LENGKAP = "TIDAK_LENGKAP", _("Incomplete punches")
+    SETENGAH_HARI = "SETENGAH_HARI", _("Half day")
+    TK = "TK", _("Absent without notice (TK)")
+    LIBUR = "LIBUR", _("Day off or holiday")
+    BELUM_FINAL = "BELUM_FINAL", _("Not final yet")
+    PERLU_VERIFIKASI = "PERLU_VERIFIKASI", _("Needs verification")
+    DL = "DL", _("Official travel (dinas luar)")
+    CUTI = "CUTI", _("Leave (cuti)")
+    IJIN = "IJIN", _("Permission (ijin)")
+    SAKIT = "SAKIT", _("Sick")
+
+
+class DailyResult(models.Model):
+    """The computed attendance of one employee on one work date, one row per shift.
+
+    Office days have shift_code "". Rows are rewritten by the recompute, except in a closed month.
+    Absence codes outside DayStatus (from the absences app) are stored as they come.
+    """
+
+    employee = models.ForeignKey("org.Employee", on_delete=models.CASCADE, related_name="daily_results")
+    date = models.DateField(_("work date"))
+    shift_code = models.CharField(_("shift"), max_length=20, blank=True, default="")
+    # The employee's unit when the result was computed, for scoping and the monthly close.
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("status"), max_length=20)
+    is_working_day = models.BooleanField(_("working day"))
+    check_in = models.DateTimeField(_("check-in"), null=True, blank=True)
+    check_out = models.DateTimeField(_("check-out"), null=True, blank=True)
+    late_minutes = models.PositiveIntegerField(_("minutes late"), null=True, blank=True)
+    early_minutes = models.PositiveIntegerField(_("minutes early"), null=True, blank=True)
+    late_code = models.CharField(_("late code"), max_length=6, blank=True)
+    early_code = models.CharField(_("early leave code"), max_length=6, blank=True)
+    worked_minutes = models.IntegerField(_("worked minutes"), null=True, blank=True)
+    flags = models.JSONField(_("flags"), default=list, blank=True)
+    absence_code = models.CharField(_("absence code"), max_length=20, blank=True)
+    holiday_name = models.CharField(_("holiday"), max_length=200, blank=True)
+    rule_version = models.CharField(_("rule version"), max_length=120)
+    explanation = models.JSONField(_("explanation"), default=list, blank=True)
+    # When the stored values last changed; a recompute that changes nothing leaves the row alone.
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        ordering = ["employee", "date", "shift_code"]
+        verbose_name = _("daily result")
+        verbose_name_plural = _("daily results")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employee", "date", "shift_code"], name="daily_result_one_per_shift"
+            ),
+        ]
+        indexes = [models.Index(fields=["unit", "date"]), models.Index(fields=["date"])]
+
+    def __str__(self) -> str:
+        return f"{self.employee_id} {self.date} {self.shift_code} {self.status}"
+
+
+class MonthCloseStatus(models.TextChoices):
+    CLOSED = "closed", _("Closed by the verifier")
+    SIGNED = "signed", _("Signed off by the agency head")
+    REOPENED = "reopened", _("Reopened by BKD")
+
+
+class MonthClose(models.Model):
+    """The close of one month of results for one agency (OPD), which freezes its results."""
+
+    unit = models.ForeignKey(
+        "org.Unit", verbose_name=_("agency"), on_delete=models.PROTECT, related_name="month_closes"
+    )
+    month = models.DateField(_("month (first day)"))
+    status = models.CharField(_("status"), max_length=10, choices=MonthCloseStatus.choices)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    reopen_reason = models.TextField(_("reason for reopening"), blank=True)
+    # The results as they were closed: "employee|date|shift" → [status, late, early, late code, early code].
+    snapshot = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-month", "unit"]
+        verbose_name = _("month close")
+        verbose_name_plural = _("month closes")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "month"], name="month_close_one_per_agency"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.month:%Y-%m} {self.status}"
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.status in (MonthCloseStatus.CLOSED, MonthCloseStatus.SIGNED)

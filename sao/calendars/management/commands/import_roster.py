@@ -1,0 +1,38 @@
+"""`sao import-roster FILE`: import shift rosters from CSV or XLSX."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from sao.calendars.policy import PolicyError
+from sao.calendars.services import NoPolicyError, roster_import
+from sao.org.importing.common import ImportFileError
+
+
+class Command(BaseCommand):
+    help = (
+        "Import rosters from CSV or XLSX: columns nip,date,shift (one row per day) or "
+        "nip,month,1..31 (one row per month); L or an empty cell is a day off."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path, help="CSV or XLSX roster file.")
+
+    def handle(self, *args, file: Path, **options):
+        if not file.is_file():
+            raise CommandError(f"File {file} not found.")
+        try:
+            result = roster_import(
+                data=file.read_bytes(), filename=file.name, actor_label="sao import-roster"
+            )
+        except (ImportFileError, PolicyError, NoPolicyError) as exc:
+            raise CommandError(f"{file}: {exc}") from exc
+
+        for error in result.errors:
+            self.stderr.write(f"{file}: {error}")
+        self.stdout.write(
+            f"Roster: {result.applied} shifts written, {result.days_off} days off, "
+            f"{len(result.errors)} rejected."
+        )
+        if result.errors:
+            raise CommandError(f"{len(result.errors)} rows rejected; fix them and import again.")

@@ -1,0 +1,349 @@
+"""Report screens and downloads: every report is a table shown on screen or sent as CSV, XLSX or PDF."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from sao.org.models import Unit
+from sao.org.scope import scope_queryset
+from sao.reports import dashboard as dashboard_data
+from sao.reports import selectors, services, tables
+from sao.reports.exports import CONTENT_TYPES, ReportTable, csv_lines, pdf_bytes, write_xlsx
+from sao.reports.forms import ReportForm
+from sao.reports.models import ExportJob, ExportStatus
+from sao.reports.rates import DENOMINATOR_TEXT, RATE_CODES, RATE_FORMULAS, RATE_LABELS
+
+# Rows per page of the on-screen lists; downloads contain every row.
+PAGE_SIZE = 100
+RECAP_PAGE_SIZE = 50
+
+
+class BadParameters(Exception):
+    def __init__(self, form: ReportForm):
+        super().__init__("invalid report parameters")
+        self.form = form
+
+
+def _form(request: HttpRequest) -> dict:
+    form = ReportForm(request.GET)
+    if not form.is_valid():
+        raise BadParameters(form)
+    return form.cleaned_data
+
+
+def _default_unit(user) -> Unit | None:
+    """Return the user's own unit, or the top unit of their scope (the province for BKD)."""
+    if getattr(user, "unit_id", None):
+        return user.unit
+    return scope_queryset(user=user, queryset=Unit.objects.all()).order_by("depth", "path").first()
+
+
+def _unit(request: HttpRequest, params: dict) -> Unit:
+    if params.get("unit"):
+        return selectors.scoped_unit(user=request.user, code=params["unit"])
+    unit = _default_unit(request.user)
+    if unit is None:
+        raise Http404
+    return unit
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def send_table(table: ReportTable, file_format: str) -> HttpResponse:
+    """Return the download response of a table: streamed CSV, XLSX from a temporary file, or PDF."""
+    disposition = f'attachment; filename="{table.filename(file_format)}"'
+    if file_format == "csv":
+        response = StreamingHttpResponse(csv_lines(table), content_type=CONTENT_TYPES["csv"])
+    elif file_format == "xlsx":
+        # FileResponse closes the file when the response is sent, which deletes it.
+        spool = tempfile.TemporaryFile()  # noqa: SIM115
+        write_xlsx(table, spool)
+        spool.seek(0)
+        response = FileResponse(spool, content_type=CONTENT_TYPES["xlsx"])
+    else:
+        signatory = selectors.signatory_for(table.unit) if table.unit is not None else None
+        response = HttpResponse(
+            pdf_bytes(table, signatory=signatory, printed_on=_today()), content_type=CONTENT_TYPES["pdf"]
+        )
+    response["Content-Disposition"] = disposition
+    return response
+
+
+def _bad_request(request: HttpRequest, error: BadParameters) -> HttpResponse:
+    return render(request, "reports/bad_parameters.html", {"form": error.form}, status=400)
+
+
+def _table_page(
+    request: HttpRequest, table: ReportTable, params: dict, *, report: str, paginate: bool = True
+) -> HttpResponse:
+    if params.get("format"):
+        return send_table(table, params["format"])
+    rows = list(table.rows) if not paginate else table.rows
+    page = None
+    if paginate:
+        page = Paginator(list(rows), PAGE_SIZE).get_page(request.GET.get("page"))
+        rows = page.object_list
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("format", None)
+    context = {
+        "table": table,
+        "rows": rows,
+        "page": page,
+        "query": query.urlencode(),
+        "unit": table.unit,
+        "export_report": report,
+    }
+    return render(request, "reports/table.html", context)
+
+
+@login_required
+def daily(request: HttpRequest) -> HttpResponse:
+    try:
+        params = _form(request)
+    except BadParameters as error:
+        return _bad_request(request, error)
+    unit = _unit(request, params)
+    day = params.get("date") or _today()
+    table = tables.daily_table(user=request.user, unit=unit, day=day)
+    if params.get("format"):
+        return send_table(table, params["format"])
+
+    results = selectors.daily_results(user=request.user, unit=unit, start=day)
+    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [tables.daily_row(result) for result in page.object_list]
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "table": table,
+        "rows": rows,
+        "page": page,
+        "query": query.urlencode(),
+        "unit": unit,
+        "day": day,
+        "export_report": "daily",
+    }
+    return render(request, "reports/table.html", context)
+
+
+@login_required
+def recap(request: HttpRequest) -> HttpResponse:
+    try:
+        params = _form(request)
+    except BadParameters as error:
+        return _bad_request(request, error)
+    unit = _unit(request, params)
+    month = params.get("month") or _today().replace(day=1)
+    if params.get("format"):
+        return send_table(tables.recap_table(user=request.user, unit=unit, month=month), params["format"])
+
+    first, last = selectors.month_bounds(month)
+    keys = selectors.recap_employee_keys(user=request.user, unit=unit, first=first, last=last)
+    page = Paginator(keys, RECAP_PAGE_SIZE).get_page(request.GET.get("page"))
+    employees = selectors.employees_in_order([pk for _path, _name, pk in page.object_list])
+    rows = selectors.recap_rows(user=request.user, unit=unit, month=first, employees=employees)
+    days = [first + dt.timedelta(days=offset) for offset in range((last - first).days + 1)]
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "unit": unit,
+        "first": first,
+        "days": days,
+        "rows": rows,
+        "page": page,
+        "query": query.urlencode(),
+        "totals": selectors.RECAP_TOTALS,
+        "export_report": "recap",
+    }
+    return render(request, "reports/recap.html", context)
+
+
+def _period(params: dict) -> tuple[dt.date, dt.date]:
+    today = _today()
+    start = params.get("start") or (
+        dt.date(params["year"], 1, 1) if params.get("year") else today.replace(day=1)
+    )
+    end = params.get("end") or (dt.date(params["year"], 12, 31) if params.get("year") else today)
+    return start, end
+
+
+@login_required
+def rates(request: HttpRequest) -> HttpResponse:
+    try:
+        params = _form(request)
+    except BadParameters as error:
+        return _bad_request(request, error)
+    under = selectors.scoped_unit(user=request.user, code=params["unit"]) if params.get("unit") else None
+    start, end = _period(params)
+    rate = params.get("rate") or "physical"
+    target = dashboard_data.highest_target()
+    table = tables.rates_table(user=request.user, start=start, end=end, rate=rate, under=under, target=target)
+    return _table_page(request, table, params, report="rates", paginate=False)
+
+
+@login_required
+def events(request: HttpRequest, kind: str) -> HttpResponse:
+    if kind not in tables.EVENT_TITLES:
+        raise Http404
+    try:
+        params = _form(request)
+    except BadParameters as error:
+        return _bad_request(request, error)
+    unit = _unit(request, params)
+    start, end = _period(params)
+    table = tables.events_table(user=request.user, unit=unit, start=start, end=end, kind=kind)
+    return _table_page(request, table, params, report=kind)
+
+
+@login_required
+def tpp(request: HttpRequest) -> HttpResponse:
+    try:
+        params = _form(request)
+    except BadParameters as error:
+        return _bad_request(request, error)
+    unit = _unit(request, params)
+    month = params.get("month") or _today().replace(day=1)
+    return _table_page(
+        request, tables.tpp_table(user=request.user, unit=unit, month=month), params, report="tpp"
+    )
+
+
+@login_required
+def discipline(request: HttpRequest) -> HttpResponse:
+    try:
+        params = _form(request)
+    except BadParameters as error:
+        return _bad_request(request, error)
+    unit = _unit(request, params)
+    year = params.get("year") or _today().year
+    return _table_page(
+        request, tables.discipline_table(user=request.user, unit=unit, year=year), params, report="discipline"
+    )
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    try:
+        params = _form(request)
+    except BadParameters as error:
+        return _bad_request(request, error)
+    rate = params.get("rate") or "physical"
+    month = params.get("month") or _today().replace(day=1)
+    data = dashboard_data.build(user=request.user, rate=rate, month=month, now=timezone.now())
+    context = {
+        "data": data,
+        "rate": rate,
+        "month": month,
+        "rate_choices": [(code, RATE_LABELS[code]) for code in RATE_CODES],
+        "formula": RATE_FORMULAS[rate],
+        "denominator": DENOMINATOR_TEXT,
+        "chart_data": data.chart_data(),
+        "now": timezone.now(),
+    }
+    return render(request, "reports/dashboard.html", context)
+
+
+@login_required
+def dashboard_today(request: HttpRequest) -> HttpResponse:
+    """Render the today panel alone, for the htmx polling refresh."""
+    rows = dashboard_data.today_rows(user=request.user, day=_today())
+    return render(request, "reports/_today.html", {"today_rows": rows, "now": timezone.now()})
+
+
+@login_required
+def dashboard_csv(request: HttpRequest, chart: str) -> HttpResponse:
+    """Send the CSV of one dashboard chart, with the same numbers as its table view."""
+    try:
+        params = _form(request)
+    except BadParameters as error:
+        return _bad_request(request, error)
+    rate = params.get("rate") or "physical"
+    month = params.get("month") or _today().replace(day=1)
+    table = dashboard_data.chart_table(user=request.user, chart=chart, rate=rate, month=month, day=_today())
+    if table is None:
+        raise Http404
+    return send_table(table, "csv")
+
+
+@login_required
+def my_month(request: HttpRequest, year: int | None = None, month: int | None = None) -> HttpResponse:
+    """Show the employee's own month: one row per day with status and punches, readable on a phone."""
+    employee = getattr(request.user, "employee", None)
+    if employee is None:
+        raise Http404
+    today = _today()
+    try:
+        first = dt.date(year or today.year, month or today.month, 1)
+    except ValueError as exc:
+        raise Http404 from exc
+    days = selectors.employee_month(employee=employee, month=first)
+    previous = (first - dt.timedelta(days=1)).replace(day=1)
+    following = (first + dt.timedelta(days=32)).replace(day=1)
+    context = {
+        "employee": employee,
+        "first": first,
+        "days": days,
+        "previous": previous,
+        "following": following,
+    }
+    return render(request, "reports/my_month.html", context)
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    return render(request, "reports/index.html", {"unit": _default_unit(request.user), "today": _today()})
+
+
+@login_required
+@require_POST
+def export_start(request: HttpRequest, report: str) -> HttpResponse:
+    """Queue a report file for a background worker and show its progress page."""
+    if report not in tables.REPORTS:
+        raise Http404
+    form = ReportForm(request.POST)
+    if not form.is_valid():
+        return _bad_request(request, BadParameters(form))
+    params = form.cleaned_data
+    unit = _unit(request, params) if report != "rates" or params.get("unit") else None
+    start, end = _period(params)
+    if report == "daily":
+        start = end = params.get("date") or params.get("start") or _today()
+    stored = {
+        "unit": unit.code if unit is not None else "",
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "month": (params.get("month") or _today().replace(day=1)).isoformat(),
+        "year": params.get("year") or _today().year,
+        "rate": params.get("rate") or "physical",
+    }
+    job = services.export_job_start(
+        user=request.user, report=report, params=stored, file_format=params.get("format") or "xlsx"
+    )
+    return redirect("reports:export_detail", pk=job.pk)
+
+
+@login_required
+def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show an export job's progress bar; htmx polls the same URL until the file is ready."""
+    job = get_object_or_404(ExportJob, pk=pk, user=request.user)
+    template = "reports/_export_job.html" if request.headers.get("HX-Request") else "reports/export_job.html"
+    return render(request, template, {"job": job})
+
+
+@login_required
+def export_download(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(ExportJob, pk=pk, user=request.user, status=ExportStatus.DONE)
+    path = services.export_directory() / job.file_name
+    if not path.exists():
+        raise Http404
+    return FileResponse(path.open("rb"), as_attachment=True, filename=job.file_name.split("-", 1)[1])
