@@ -18,10 +18,20 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sao.attendance.compute import ComputeStats, recompute
 from sao.audit.services import audit_record
+from sao.demo.absences import demo_absences_create
+from sao.demo.devices import (
+    DevicesResult,
+    demo_devices_register,
+    demo_punches_simulate,
+    demo_rosters_apply,
+    push_server,
+)
 from sao.demo.logins import LoginRow, demo_logins_upsert
 from sao.demo.staffing import EmployeeSpec, UnitInfo, staffing_plan
 from sao.demo.units import UnitsFile, demo_units_import, units_file_resolve
+from sao.devices.simulator.push import PushStats
 from sao.org.importing.units import UnitImportResult, units_import
 from sao.org.models import (
     Employee,
@@ -64,12 +74,19 @@ class DemoResult:
     conflicts: list[str] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
     logins: list[LoginRow] = field(default_factory=list)
+    devices: DevicesResult | None = None
+    punch_start: dt.date | None = None
+    punch_end: dt.date | None = None
+    shifts: int = 0
+    absences: int = 0
+    push: PushStats | None = None
+    compute: ComputeStats | None = None
     seconds: float = 0.0
 
 
 def demo_build(
     *, units_option: str | None = None, employees: int = DEFAULT_EMPLOYEES, seed: int = DEFAULT_SEED,
-    today: dt.date | None = None,
+    today: dt.date | None = None, punches: bool = True, days: int | None = None,
 ) -> DemoResult:
     """Build the demo province.
 
@@ -79,6 +96,9 @@ def demo_build(
     3. Record a few legal-status changes (CLTN, tugas belajar) and mid-month transfers through
        the org services, so the history screens have content.
     4. Create or update one login per role.
+    5. Unless `punches` is false, register devices and PINs, rosters and a few absences. Then
+       push the punches of the two full months before this one and of this month up to
+       yesterday (or of the last `days` days) through gunicorn, and compute those days.
     """
     started = time.monotonic()
     today = today or timezone.now().astimezone(WITA).date()
@@ -103,11 +123,46 @@ def demo_build(
         specs=specs, ids=ids, agency=units.get(agency_code or ""), upt=units.get(upt_code or ""),
     )
 
+    if punches:
+        _attendance_write(result=result, today=today, days=days, seed=seed)
+
     result.seconds = time.monotonic() - started
     logger.info("demo built in %.1f s: %s employees planned, %s created, %s existing, %s conflicts",
                 result.seconds, result.planned, result.created, result.existing,
                 len(result.conflicts))
     return result
+
+
+def punch_range(today: dt.date, days: int | None = None) -> tuple[dt.date, dt.date]:
+    """Return the first and last day of demo punches: up to yesterday, from two months back."""
+    end = today - dt.timedelta(days=1)
+    if days is not None:
+        return end - dt.timedelta(days=days - 1), end
+    first_of_month = today.replace(day=1)
+    start = (first_of_month - dt.timedelta(days=1)).replace(day=1)
+    start = (start - dt.timedelta(days=1)).replace(day=1)
+    return start, end
+
+
+def _attendance_write(*, result: DemoResult, today: dt.date, days: int | None, seed: int) -> None:
+    start, end = punch_range(today, days)
+    result.punch_start, result.punch_end = start, end
+    # Devices were commissioned a week before the first day of the full range, whatever `days`
+    # is, so a later full run finds every punch covered by the PIN mappings.
+    commissioned_on = min(start, punch_range(today)[0]) - dt.timedelta(days=7)
+    result.devices = demo_devices_register(commissioned_on=commissioned_on,
+                                           actor_label=ACTOR_LABEL)
+    result.absences = demo_absences_create(end=end, actor_label=ACTOR_LABEL)
+    result.shifts = demo_rosters_apply(sites=result.devices.sites, start=start, end=end,
+                                       actor_label=ACTOR_LABEL)
+    with push_server() as url:
+        result.push = demo_punches_simulate(base_url=url, sites=result.devices.sites, start=start,
+                                            end=end, seed=seed)
+    if result.push.errors:
+        logger.warning("demo push had %s errors, first: %s", result.push.errors,
+                       result.push.error_samples[:1])
+    # TODO: historical device faults with tickets (sao.faults.services) are not created yet.
+    result.compute = recompute(start=start, end=end)
 
 
 def _unit_info(unit: Unit) -> UnitInfo:

@@ -26,7 +26,7 @@ class DeviceAcceptForm(BootstrapForm):
                                          choices=TimeZoneFormat.choices,
                                          initial=TimeZoneFormat.HOURS)
     commissioned_on = forms.DateField(label=_("Commissioned on"), required=False,
-                                      widget=forms.DateInput(attrs={"type": "date"}))
+                                      widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
     def __init__(self, *args, units, **kwargs):
         super().__init__(*args, **kwargs)
@@ -48,7 +48,7 @@ class PinMapForm(BootstrapForm):
                  (TARGET_DEVICE, _("This device only"))],
     )
     valid_from = forms.DateField(label=_("Valid from"),
-                                 widget=forms.DateInput(attrs={"type": "date"}))
+                                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
 
     def __init__(self, *args, employees, **kwargs):
@@ -56,12 +56,16 @@ class PinMapForm(BootstrapForm):
         self.fields["employee"].queryset = employees
 
 
+# HTML datetime inputs need ISO values whatever the active locale's date format is.
+LOCAL_DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
 class CommandForm(BootstrapForm):
     kind = forms.ChoiceField(label=_("Command"), choices=CommandKind.choices)
     start = forms.DateTimeField(label=_("From (device time)"), required=False,
-                                widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+                                widget=LOCAL_DATETIME_INPUT)
     end = forms.DateTimeField(label=_("Until (device time)"), required=False,
-                              widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+                              widget=LOCAL_DATETIME_INPUT)
 
     def clean(self):
         data = super().clean()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Min
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from sao.devices import selectors, services
 from sao.devices.forms import CommandForm, DeviceAcceptForm, PinMapForm
-from sao.devices.models import Device, DeviceStatus
+from sao.devices.models import Device, DeviceStatus, Punch
 from sao.org.models import Employee, Unit
 from sao.org.scope import can_edit_master, scope_queryset
 
@@ -166,9 +167,13 @@ def unknown_pin_map(request: HttpRequest) -> HttpResponse:
     source = request.POST if request.method == "POST" else request.GET
     device = selectors.device_get(user=request.user, pk=_int(source.get("device")))
     pin = source.get("pin", "")
+    # Default to the day of the PIN's first stored punch, so mapping attaches all of them.
+    first_punch = Punch.objects.filter(device=device, pin=pin, employee__isnull=True).aggregate(
+        first=Min("local_time"))["first"]
     form = PinMapForm(request.POST or None, employees=_mapping_employees(request, device),
                       initial={"device": device.pk, "pin": pin,
-                               "valid_from": timezone.localdate()})
+                               "valid_from": first_punch.date() if first_punch
+                               else timezone.localdate()})
 
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -33,7 +33,7 @@ class FaultReportForm(BootstrapForm):
     description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}))
     stated_started_at = forms.DateTimeField(
         label=_("Failure started at (device local time)"), required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
     photo = forms.ImageField(label=_("Photo"), required=False)
 
     def __init__(self, *args, devices, **kwargs):
@@ -62,7 +62,7 @@ class TransitionForm(BootstrapForm):
 class PresenceForm(BootstrapForm):
     """Bulk presence for lost punches: one line per time, `NIP,HH:MM,in` or `NIP,HH:MM,out`."""
 
-    day = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     lines = forms.CharField(
         label=_("Presence lines (NIP,HH:MM,in|out)"), widget=forms.Textarea(attrs={"rows": 8}))
     evidence = forms.FileField(label=_("Attendance sheet scan (PDF, JPG or PNG)"))

@@ -170,6 +170,8 @@ def recap(request: HttpRequest) -> HttpResponse:
 
 def _period(params: dict) -> tuple[dt.date, dt.date]:
     today = _today()
+    if params.get("month") and not (params.get("start") or params.get("end")):
+        return selectors.month_bounds(params["month"])
     start = params.get("start") or (
         dt.date(params["year"], 1, 1) if params.get("year") else today.replace(day=1)
     )

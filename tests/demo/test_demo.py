@@ -39,8 +39,8 @@ def fast_passwords(settings):
 
 def run_demo(*args: str) -> str:
     out = io.StringIO()
-    call_command("demo", "--employees", str(SIZE), "--units", str(SEED_FILE), *args, stdout=out,
-                 stderr=io.StringIO())
+    call_command("demo", "--employees", str(SIZE), "--units", str(SEED_FILE), "--no-punches", *args,
+                 stdout=out, stderr=io.StringIO())
     return out.getvalue()
 
 
@@ -308,8 +308,8 @@ def test_demo_on_shared_units(db, fast_passwords):
     units_file = shared_fixture("kaltim-units.csv")
     out = io.StringIO()
 
-    call_command("demo", "--employees", str(SIZE), "--units", str(units_file), stdout=out,
-                 stderr=io.StringIO())
+    call_command("demo", "--employees", str(SIZE), "--units", str(units_file), "--no-punches",
+                 stdout=out, stderr=io.StringIO())
 
     assert "Units: 70 created, 0 updated, 0 unchanged, 0 rejected." in out.getvalue()
     assert Unit.objects.count() == 70 + 7

@@ -49,7 +49,8 @@ def demo_env(tmp_path_factory) -> dict:
            if key not in ("DATABASE_URL", "SAO_UNITS_FILE")}
     env["SAO_VAR_DIR"] = str(tmp_path_factory.mktemp("var"))
     subprocess.run(sao("migrate", "-v0"), env=env, check=True, timeout=120)
-    subprocess.run(sao("demo", "--employees", "300", "--units", str(SEED_FILE)), env=env,
+    # Three days of punches also run the push server that `sao demo` starts on its own database.
+    subprocess.run(sao("demo", "--employees", "300", "--units", str(SEED_FILE), "--days", "3"), env=env,
                    check=True, timeout=120, capture_output=True)
     return env
 

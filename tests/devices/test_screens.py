@@ -243,3 +243,24 @@ def test_device_detail_shows_tamper_alert(cast, devices):
 
     assert [operation.code for operation in response.context["alerts"]] == [13]
     assert 'data-testid="alerts"' in response.content.decode()
+
+
+def test_unknown_pin_shows_device_wall_time(cast, devices):
+    post_body(device_client(), "/iclock/cdata?SN=DEV-A&table=ATTLOG&Stamp=9999",
+              b"9999\t2024-03-18 07:30:00\t0\t1\t0\t0\n")
+
+    page = login(cast.operator_a).get(reverse("devices:unknown_pin_list")).content.decode()
+
+    assert "2024-03-18 07:30:00" in page
+    assert "2024-03-18 15:30:00" not in page
+
+
+def test_pin_map_defaults_to_first_punch_day(cast, devices):
+    post_body(device_client(), "/iclock/cdata?SN=DEV-A&table=ATTLOG&Stamp=9999",
+              b"9999\t2024-03-18 07:30:00\t0\t1\t0\t0\n")
+    device_a, _device_b = devices
+
+    form = login(cast.operator_a).get(reverse("devices:unknown_pin_map"),
+                                      {"device": device_a.pk, "pin": "9999"})
+
+    assert 'name="valid_from" value="2024-03-18"' in form.content.decode()

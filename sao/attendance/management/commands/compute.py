@@ -49,6 +49,11 @@ class Command(BaseCommand):
                     if unit_obj is None:
                         raise CommandError(f"Unit {unit} not found; use a code from the unit tree.")
                 stats = recompute(start=first, end=last, unit=unit_obj, workers=max(workers, 1))
+                # The rate reports read past days from per-unit counts; bring them up to date
+                # now instead of at the next periodic refresh.
+                from sao.reports.services import unit_day_counts_refresh
+
+                unit_day_counts_refresh(start=first, end=last)
         except NoPolicyError as exc:
             raise CommandError(str(exc)) from exc
 

@@ -31,12 +31,27 @@ class Command(BaseCommand):
             % {"seed": DEFAULT_SEED},
         )
 
-    def handle(self, *args, units, employees: int, seed: int, **options):
+        parser.add_argument(
+            "--no-punches", action="store_true",
+            help=_("Skip devices, punches and computed results."),
+        )
+        parser.add_argument(
+            "--days", type=int, default=None,
+            help=_("Number of days of punches, ending yesterday (default: the two full months "
+                   "before this one and this month up to yesterday)."),
+        )
+
+    def handle(self, *args, units, employees: int, seed: int, no_punches: bool, days: int | None,
+               **options):
         if employees < 1:
             raise CommandError(_("--employees %(count)s is invalid; give a positive number.")
                                % {"count": employees})
+        if days is not None and days < 1:
+            raise CommandError(_("--days %(count)s is invalid; give a positive number.")
+                               % {"count": days})
         try:
-            result = demo_build(units_option=units, employees=employees, seed=seed)
+            result = demo_build(units_option=units, employees=employees, seed=seed,
+                                punches=not no_punches, days=days)
         except (UnitsFileError, StaffingError) as exc:
             raise CommandError(str(exc)) from exc
         except ImportFileError as exc:
@@ -66,6 +81,8 @@ class Command(BaseCommand):
             )
         for event in result.events:
             self.stdout.write(f"  {event}")
+        if result.devices is not None:
+            self._attendance_write(result)
         self.stdout.write(_("Done in %(seconds).1f s.") % {"seconds": result.seconds})
 
         self.stdout.write("")
@@ -75,3 +92,29 @@ class Command(BaseCommand):
             _("DEMO ONLY: every login above has the password %(password)s. Never use these logins "
               "or this password with real data.") % {"password": DEMO_PASSWORD}
         ))
+
+    def _attendance_write(self, result) -> None:
+        devices = result.devices
+        self.stdout.write(
+            _("Devices: %(count)s at %(sites)s units, %(created)s created; %(mappings)s PIN "
+              "mappings created.")
+            % {"count": sum(len(site.serials) for site in devices.sites), "sites": len(devices.sites),
+               "created": devices.devices_created, "mappings": devices.mappings_created}
+        )
+        self.stdout.write(_("Hospital rosters: %(count)s shifts. Approved absences: %(absences)s "
+                            "created.") % {"count": result.shifts, "absences": result.absences})
+        push = result.push
+        self.stdout.write(
+            _("Punches %(start)s to %(end)s: %(generated)s generated, %(sent)s lines sent in "
+              "%(posts)s posts, %(errors)s errors, in %(seconds).1f s.")
+            % {"start": result.punch_start, "end": result.punch_end,
+               "generated": push.punches_generated, "sent": push.lines_sent, "posts": push.posts,
+               "errors": push.errors, "seconds": push.seconds}
+        )
+        for sample in push.error_samples:
+            self.stderr.write(f"  {sample}")
+        by_status = sorted(result.compute.by_status.items())
+        statuses = ", ".join(f"{status} {count}" for status, count in by_status)
+        self.stdout.write(_("Results: %(count)s computed in %(seconds).1f s (%(statuses)s).")
+                          % {"count": result.compute.results, "seconds": result.compute.seconds,
+                             "statuses": statuses})
