@@ -163,6 +163,11 @@ def _attendance_write(*, result: DemoResult, today: dt.date, days: int | None, s
                        result.push.error_samples[:1])
     # TODO: historical device faults with tickets (sao.faults.services) are not created yet.
     result.compute = recompute(start=start, end=end)
+    # The rate reports read past days from per-unit counts, refreshed here rather than by the
+    # periodic job, so the demo's dashboard and rankings are filled at once.
+    from sao.reports.services import unit_day_counts_refresh
+
+    unit_day_counts_refresh(start=start, end=end)
 
 
 def _unit_info(unit: Unit) -> UnitInfo:
