@@ -8,6 +8,7 @@ database, because a separate process cannot see pytest's test database.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -15,6 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -116,3 +118,7 @@ def test_serve_stops_on_ctrl_c(served):
     assert ready in output
     # Forked workers unwind through the command too; only the master prints the stop line.
     assert output.count(stopped) == 1
+    # The job consumer started beside the web app and stopped with it.
+    started = re.search(r"sao worker\D*(\d+)", output)
+    assert started is not None
+    assert not Path(f"/proc/{started.group(1)}").exists()

@@ -1,6 +1,9 @@
 """`sao serve`: collect static files, print the demo logins and run the web app under gunicorn."""
 
 import os
+import signal
+import subprocess
+import sys
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -23,8 +26,12 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
                             help=_("Number of gunicorn worker processes (default %(count)s).")
                             % {"count": DEFAULT_WORKERS})
+        parser.add_argument("--no-worker", action="store_true",
+                            help=_("Do not start the background job consumer (sao worker) beside "
+                                   "the web app; start it yourself instead."))
 
-    def handle(self, *args, addr: str, port: int, workers: int, **options):
+    def handle(self, *args, addr: str, port: int, workers: int, no_worker: bool = False,
+               **options):
         if not 1 <= port <= 65535:
             raise CommandError(_("--port %(port)s is invalid; give a TCP port from 1 to 65535.")
                                % {"port": port})
@@ -58,6 +65,14 @@ class Command(BaseCommand):
                 % {"hosts": hosts, "address": addr}
             ))
         self.stdout.write(self.style.SUCCESS(_("SAO runs on %(url)s (press Ctrl-C to stop).") % {"url": url}))
+
+        # File imports, recomputation and report counts run as background jobs, so the demo
+        # starts their consumer too.
+        consumer = None
+        if not no_worker:
+            consumer = subprocess.Popen([sys.executable, "-m", "sao", "worker", "--quiet"])
+            self.stdout.write(_("Background jobs run in sao worker (pid %(pid)s).")
+                              % {"pid": consumer.pid})
         self.stdout.flush()
 
         master_pid = os.getpid()
@@ -66,4 +81,17 @@ class Command(BaseCommand):
         finally:
             # Workers are forked from this process and unwind through here as well.
             if os.getpid() == master_pid:
+                _consumer_stop(consumer)
                 self.stdout.write(_("SAO stopped."))
+
+
+def _consumer_stop(consumer: subprocess.Popen | None) -> None:
+    """Stop the job consumer: SIGINT lets Huey finish running tasks, SIGKILL after 15 s."""
+    if consumer is None or consumer.poll() is not None:
+        return
+    consumer.send_signal(signal.SIGINT)
+    try:
+        consumer.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        consumer.kill()
+        consumer.wait()
