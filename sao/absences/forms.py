@@ -88,6 +88,17 @@ class TravelGroupForm(forms.Form):
         return _check_evidence(self.cleaned_data.get("evidence"))
 
 
+class ResubmitForm(forms.Form):
+    """The fields an entrant may correct when a request comes back for changes."""
+
+    start_date = forms.DateField(label=_("From"),
+                                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    end_date = forms.DateField(label=_("To"),
+                               widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    reference = forms.CharField(label=_("Letter number"), required=False, max_length=100)
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
 class DecisionForm(forms.Form):
     action = forms.ChoiceField(
         choices=[

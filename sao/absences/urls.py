@@ -13,4 +13,5 @@ urlpatterns = [
     path("employees/<int:employee_pk>/<int:year>/", views.employee_calendar, name="calendar"),
     path("<str:code>/", views.absence_detail, name="detail"),
     path("<str:code>/decide/", views.absence_decide, name="decide"),
+    path("<str:code>/resubmit/", views.absence_resubmit, name="resubmit"),
 ]

@@ -16,13 +16,14 @@ from django.views.decorators.http import require_POST
 
 from sao.absences import selectors
 from sao.absences.balance import leave_balance
-from sao.absences.forms import AbsenceRequestForm, DecisionForm, TravelGroupForm
+from sao.absences.forms import AbsenceRequestForm, DecisionForm, ResubmitForm, TravelGroupForm
 from sao.absences.models import AbsenceRequest, RequestStatus
 from sao.absences.services import (
     ENTRY_ROLES,
     AbsenceError,
     absence_request_create,
     absence_request_decide,
+    absence_request_resubmit,
     open_requests_for_approver,
     travel_group_create,
 )
@@ -152,6 +153,12 @@ def _request_or_404(user, code: str) -> AbsenceRequest:
 def absence_detail(request: HttpRequest, code: str) -> HttpResponse:
     absence = _request_or_404(request.user, code)
     decidable = any(item.pk == absence.pk for item in open_requests_for_approver(actor=request.user))
+    resubmit_form = None
+    if absence.status == RequestStatus.CHANGE_REQUESTED:
+        resubmit_form = ResubmitForm(initial={
+            "start_date": absence.start_date, "end_date": absence.end_date,
+            "reference": absence.reference, "note": absence.note,
+        })
     return render(
         request,
         "absences/absence_detail.html",
@@ -160,8 +167,30 @@ def absence_detail(request: HttpRequest, code: str) -> HttpResponse:
             "steps": absence.steps.select_related("actor", "actor_employee"),
             "decidable": decidable,
             "form": DecisionForm(),
+            "resubmit_form": resubmit_form,
         },
     )
+
+
+@login_required
+@require_POST
+def absence_resubmit(request: HttpRequest, code: str) -> HttpResponse:
+    """Correct a request sent back for changes and send it to the first approver again."""
+    absence = _request_or_404(request.user, code)
+    form = ResubmitForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give valid dates to submit the request again."))
+        return redirect("absences:detail", code=absence.code)
+    try:
+        absence = absence_request_resubmit(request=absence, actor=request.user, **form.cleaned_data)
+    except AbsenceError as exc:
+        if exc.code == "not_allowed":
+            raise PermissionDenied(exc.message) from exc
+        messages.error(request, exc.message)
+        return redirect("absences:detail", code=absence.code)
+    messages.success(request, _("Request %(code)s was changed and submitted again.")
+                     % {"code": absence.code})
+    return redirect("absences:detail", code=absence.code)
 
 
 @login_required

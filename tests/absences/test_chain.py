@@ -420,3 +420,32 @@ def test_inbox_query_count_fixed(cast, client, django_assert_max_num_queries):
         response = client.get("/absences/inbox/")
 
     assert response.content.decode().count('data-testid="inbox-row"') == 2
+
+
+def test_resubmit_screen_after_change(cast, client):
+    request = dl(cast)
+    absence_request_decide(request=request, action="change", actor=cast.supervisor_a, reason="Tanggal salah")
+    client.force_login(cast.operator_a)
+
+    page = client.get(f"/absences/{request.code}/")
+    response = client.post(f"/absences/{request.code}/resubmit/", {
+        "start_date": "2026-12-15", "end_date": "2026-12-15", "reference": "ST-9/A", "note": "",
+    })
+
+    request.refresh_from_db()
+    assert 'data-testid="resubmit-form"' in page.content.decode()
+    assert response.status_code == 302
+    assert request.status == RequestStatus.WAITING_SUPERVISOR
+    assert request.start_date == D(2026, 12, 15)
+
+
+def test_resubmit_outside_scope_is_404(cast, client):
+    request = dl(cast)
+    absence_request_decide(request=request, action="change", actor=cast.supervisor_a, reason="x")
+    client.force_login(cast.operator_b)
+
+    response = client.post(f"/absences/{request.code}/resubmit/", {
+        "start_date": "2026-12-15", "end_date": "2026-12-15", "reference": "ST-9/A", "note": "",
+    })
+
+    assert response.status_code == 404
