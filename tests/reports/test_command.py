@@ -88,3 +88,27 @@ def test_invalid_month_message(week, tmp_path):
         call_command(
             "report", "recap", "--unit", "UPT-A", "--month", "2026-6-1", "-o", str(tmp_path / "x.csv")
         )
+
+
+def test_recap_pdf_keeps_every_column(week, tmp_path):
+    import shutil
+    import subprocess
+
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext not found; install Debian's poppler-utils to read the PDF")
+    output = tmp_path / "recap.pdf"
+
+    call_command("report", "recap", "--unit", "UPT-A", "--month", "2026-06", "--format", "pdf",
+                 "-o", str(output), stdout=StringIO())
+
+    text = subprocess.run(["pdftotext", "-layout", str(output), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    # Ani's row of day statuses: HADIR on the 1st and TK on the 5th of June 2026.
+    row = next(line for line in text.splitlines() if "HADIR" in line and " TK " in line)
+    trailing_numbers = []
+    for token in reversed(row.split()):
+        if not token.isdigit():
+            break
+        trailing_numbers.append(token)
+    # Every total column (scheduled, present, TL, PSW, TK, duty, leave, no result) is printed.
+    assert len(trailing_numbers) == 8
