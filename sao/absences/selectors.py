@@ -62,6 +62,11 @@ def absences_for(*, user: User) -> QuerySet:
     return scope_queryset(user=user, queryset=queryset)
 
 
+def entered_late(*, user: User) -> QuerySet:
+    """Return the requests in scope that were entered after their first day, newest first."""
+    return absences_for(user=user).filter(entered_late=True).order_by("-entered_at", "-id")
+
+
 def requestable_types() -> QuerySet:
     return AbsenceType.objects.filter(requestable=True)
 

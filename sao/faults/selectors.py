@@ -144,6 +144,11 @@ def tickets_visible(*, user) -> QuerySet[FaultTicket]:
     return scope_queryset(user=user, queryset=tickets)
 
 
+def open_faults(*, user) -> QuerySet[FaultTicket]:
+    """Return the open fault tickets in the user's scope, oldest first."""
+    return tickets_visible(user=user).filter(status__in=OPEN_STATUSES).order_by("opened_at", "id")
+
+
 def ticket_get(*, user, pk: int) -> FaultTicket:
     return get_scoped_or_404(user=user, queryset=tickets_visible(user=user), pk=pk)
 

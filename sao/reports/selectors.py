@@ -407,27 +407,17 @@ def devices_offline(*, user, now: dt.datetime, limit: int = 20):
 
 
 def open_faults(*, user, limit: int = 20):
-    """Return (count, first `limit` open fault tickets) in scope, or None when the faults app has none."""
-    try:
-        from sao.faults import selectors as fault_selectors
-    except ImportError:
-        fault_selectors = None
-    if fault_selectors is None or not hasattr(fault_selectors, "open_faults"):
-        # TODO: show open fault tickets once sao.faults provides selectors.open_faults(user=).
-        return None
+    """Return (count, first `limit` open fault tickets) in the user's scope."""
+    from sao.faults import selectors as fault_selectors
+
     faults = fault_selectors.open_faults(user=user)
     return faults.count(), list(faults[:limit])
 
 
 def absences_entered_late(*, user, limit: int = 20):
-    """Return (count, first `limit` absences entered after their start), or None without the app."""
-    try:
-        from sao.absences import selectors as absence_selectors
-    except ImportError:
-        absence_selectors = None
-    if absence_selectors is None or not hasattr(absence_selectors, "entered_late"):
-        # TODO: list late-entered absences once sao.absences provides selectors.entered_late(user=).
-        return None
+    """Return (count, first `limit` absence requests entered after their first day) in scope."""
+    from sao.absences import selectors as absence_selectors
+
     absences = absence_selectors.entered_late(user=user)
     return absences.count(), list(absences[:limit])
 

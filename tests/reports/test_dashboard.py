@@ -22,7 +22,7 @@ def test_seeded_targets():
 def test_dashboard_rankings_and_today(client, week, django_assert_max_num_queries):
     client.force_login(week.admin)
 
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(16):
         response = client.get("/reports/dashboard/", {"month": "2026-06", "rate": "physical"})
 
     assert response.status_code == 200
@@ -115,3 +115,14 @@ def test_today_partial_renders(client, week):
 
 def test_week_start_is_monday():
     assert WEEK_START.weekday() == 0
+
+
+def test_dashboard_counts_open_faults_and_late_absences(client, week):
+    from sao.faults.models import FaultTicket
+
+    client.force_login(week.admin)
+
+    data = client.get("/reports/dashboard/?month=2026-06").context["data"]
+
+    assert data.open_faults[0] == FaultTicket.objects.filter(status__in=("reported", "ack", "repair")).count()
+    assert data.absences_late is not None
