@@ -59,7 +59,7 @@ def daily_row(result) -> list:
         result.early_minutes,
         result.late_code,
         result.early_code,
-        list(result.flags or []),
+        " ".join(result.flags or []),
     ]
 
 
