@@ -54,7 +54,7 @@ class Flag:
 
 
 class DayMode:
-    """How presence is proven on a working day."""
+    """The proof of presence a working day asks for: check-in and check-out, or punch windows."""
 
     CHECK_IN_OUT = "check_in_out"  # one check-in and one check-out around start and end
     WINDOWS = "windows"  # one punch inside each presence window (Kaltim Friday WFA)

@@ -36,6 +36,6 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
 
 def locked_out(request: HttpRequest, credentials=None, *args, **kwargs) -> HttpResponse:
-    """Answer a locked-out login with 429 and the cool-off time (django-axes lockout callable)."""
+    """Render the lockout page with status 429 and the cool-off time (django-axes lockout callable)."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     return render(request, "registration/locked_out.html", {"cooloff_minutes": minutes}, status=429)

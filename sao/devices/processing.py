@@ -109,7 +109,7 @@ def _process_attlog(*, upload: RawUpload, body: bytes, live: bool,
     records, rejected = iclock.parse_attlog(body)
 
     suspect = None
-    # A reply to DATA QUERY ATTLOG carries old records, so it tells nothing about the clock.
+    # A reply to DATA QUERY ATTLOG carries old records, so it is no evidence of the clock offset.
     if (live and device.realtime and upload.source == UploadSource.PUSH
             and not DeviceCommand.objects.filter(device=device, kind=CommandKind.ATTLOG_QUERY,
                                                  status=CommandStatus.SENT)

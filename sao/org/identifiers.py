@@ -2,7 +2,7 @@
 
 NIP PNS (Perka BKN 22/2007): YYYYMMDD birth date, YYYYMM TMT CPNS, sex digit (1 male,
 2 female), 3-digit serial. NI PPPK: YYYYMMDD birth date, YYYY appointment year, the
-PPPK marker 2, an intake digit 1-9, sex digit, 3-digit serial. Digit 13 tells them apart:
+PPPK marker 2, an intake digit 1-9, sex digit, 3-digit serial. Digit 13 distinguishes them:
 0 or 1 starts a month (PNS), 2 is the PPPK marker. NIK (KTP): 2-digit province,
 2-digit regency, 2-digit district, DDMMYY with DD+40 for women, 4-digit serial.
 """

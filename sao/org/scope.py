@@ -2,8 +2,8 @@
 
 Every selector passes its queryset through `scope_queryset`. A model takes part by
 registering the lookup path from it to a unit (and to an employee, where it has one).
-Objects outside the scope are answered with 404, never 403, so that their existence
-does not leak.
+A request for an object outside the scope gets 404, never 403, so that the object's
+existence does not leak.
 """
 
 from __future__ import annotations
