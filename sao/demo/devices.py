@@ -21,7 +21,7 @@ import tempfile
 import time
 import zlib
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -33,7 +33,7 @@ from sao.calendars.services import active_policy, roster_apply
 from sao.demo.punchplan import device_punches, punches_send, roster_codes
 from sao.devices.models import Device, PinMapping
 from sao.devices.services import device_register, pin_mapping_create
-from sao.devices.simulator.push import DeviceSpec, PushStats
+from sao.devices.simulator.push import DeviceSpec, GeneratedPunch, PushStats
 from sao.org.models import Employee, LegalStatus, LegalStatusPeriod, Unit, UnitKind
 
 logger = logging.getLogger(__name__)
@@ -255,13 +255,15 @@ def demo_rosters_apply(*, sites: list[DeviceSite], start: dt.date, end: dt.date,
 
 def demo_punches_simulate(
     *, base_url: str, sites: list[DeviceSite], start: dt.date, end: dt.date, seed: int,
+    withhold: Callable[[str, GeneratedPunch], bool] | None = None,
 ) -> PushStats:
     """Push the punches of `start` to `end` for every site's devices to the server at `base_url`.
 
     Punches follow the schedule of each unit under the active policy and, for rostered units,
     the roster of `demo_rosters_apply`. An employee on a legal status such as CLTN or tugas
     belajar sends nothing on those days. On a site with two devices the employees are split
-    between them by PIN, so each punch is sent once. Returns the counts of the simulator.
+    between them by PIN, so each punch is sent once. A punch for which `withhold(serial, punch)`
+    is true is not sent (the demo's device faults). Returns the counts of the simulator.
     """
     policy = active_policy()
     ranges = _absent_ranges(start, end)
@@ -284,6 +286,8 @@ def demo_punches_simulate(
                 schedule_profile=site.unit.schedule_profile, unit_code=site.unit.code,
                 start=start, end=end, seed=seed, is_away=is_away, now=now,
             )
+            if withhold is not None:
+                punches = [punch for punch in punches if not withhold(serial, punch)]
             plans.append((DeviceSpec(serial, tuple(pin for pin, _position in share),
                                      site.unit.time_zone), punches))
     started = time.monotonic()

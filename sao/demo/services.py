@@ -28,6 +28,7 @@ from sao.demo.devices import (
     demo_rosters_apply,
     push_server,
 )
+from sao.demo.faults import demo_faults_create, demo_faults_plan
 from sao.demo.logins import LoginRow, demo_logins_upsert
 from sao.demo.staffing import EmployeeSpec, UnitInfo, staffing_plan
 from sao.demo.units import UnitsFile, demo_units_import, units_file_resolve
@@ -98,7 +99,8 @@ def demo_build(
     4. Create or update one login per role.
     5. Unless `punches` is false, register devices and PINs, rosters and a few absences. Then
        push the punches of the two full months before this one and of this month up to
-       yesterday (or of the last `days` days) through gunicorn, and compute those days.
+       yesterday (or of the last `days` days) through gunicorn, less those the demo's device
+       faults removed, give those faults their tickets and backfill, and compute those days.
     """
     started = time.monotonic()
     today = today or timezone.now().astimezone(WITA).date()
@@ -155,13 +157,14 @@ def _attendance_write(*, result: DemoResult, today: dt.date, days: int | None, s
     result.absences = demo_absences_create(end=end, actor_label=ACTOR_LABEL)
     result.shifts = demo_rosters_apply(sites=result.devices.sites, start=start, end=end,
                                        actor_label=ACTOR_LABEL)
+    fault_plan = demo_faults_plan(sites=result.devices.sites, start=start, end=end)
     with push_server() as url:
         result.push = demo_punches_simulate(base_url=url, sites=result.devices.sites, start=start,
-                                            end=end, seed=seed)
+                                            end=end, seed=seed, withhold=fault_plan.withholds)
     if result.push.errors:
         logger.warning("demo push had %s errors, first: %s", result.push.errors,
                        result.push.error_samples[:1])
-    # TODO: historical device faults with tickets (sao.faults.services) are not created yet.
+    result.events.extend(demo_faults_create(plan=fault_plan).events)
     result.compute = recompute(start=start, end=end)
     # The rate reports read past days from per-unit counts, refreshed here rather than by the
     # periodic job, so the demo's dashboard and rankings are filled at once.

@@ -2,7 +2,7 @@
 
 Views, the `sao faults-check` command and the Huey task call these functions; nothing else
 writes the fault models. Every manual change is audited in its own transaction, and notices
-go out after commit.
+are queued through sao.notify and sent after commit.
 """
 
 from __future__ import annotations
@@ -186,9 +186,10 @@ def fault_detect(*, device: Device, cause: str, failure_started_at: dt.datetime,
         audit_record(actor=None, actor_label=CHECK_ACTOR, action="fault.detect", obj=ticket,
                      new={"cause": cause, "failure_started_at": failure_started_at,
                           "detail": detail})
-        fault_notify(ticket=ticket, subject=ticket.get_cause_display(),
-                     message=_("SAO detected a fault on device %(serial)s (%(unit)s): %(detail)s")
-                     % {"serial": device.serial, "unit": device.unit.name, "detail": detail})
+        fault_notify(ticket=ticket, topic="fault.detected", build=lambda: (
+            ticket.get_cause_display(),
+            _("SAO detected a fault on device %(serial)s (%(unit)s): %(detail)s")
+            % {"serial": device.serial, "unit": device.unit.name, "detail": detail}))
     logger.info("Opened fault ticket %s on device %s: %s", ticket.pk, device.serial, cause)
     return ticket
 
@@ -307,7 +308,9 @@ def faults_check(*, now: dt.datetime) -> CheckSummary:
     # of a failed insert per device and check.
     open_causes = set(FaultTicket.objects.filter(status__in=OPEN_STATUSES).values_list(
         "device_id", "cause"))
-    down = set(FaultOutage.objects.filter(end__isnull=True, ticket__cause=FaultCause.SILENT)
+    # A device with an open window of a cause that ends on contact (silence, or a power or
+    # network fault the unit reported) is known to be down, so it opens no SILENT ticket.
+    down = set(FaultOutage.objects.filter(end__isnull=True, ticket__cause__in=CONTACT_ENDS_CAUSES)
                .values_list("device_id", flat=True))
     devices = Device.objects.filter(status=DeviceStatus.ACTIVE, unit__isnull=False).select_related(
         "unit")
@@ -415,10 +418,10 @@ def fault_report(
         audit_record(actor=actor, action="fault.report", obj=ticket,
                      new={"cause": cause, "failure_started_at": ticket.failure_started_at,
                           "late_report": ticket.late_report, "description": description})
-        fault_notify(ticket=ticket, subject=_("reported by the unit"),
-                     message=_("%(unit)s reported a fault on device %(serial)s: %(description)s")
-                     % {"unit": ticket.unit.name, "serial": device.serial,
-                        "description": description})
+        fault_notify(ticket=ticket, topic="fault.reported", build=lambda: (
+            _("reported by the unit"),
+            _("%(unit)s reported a fault on device %(serial)s: %(description)s")
+            % {"unit": ticket.unit.name, "serial": device.serial, "description": description}))
     return ticket
 
 
@@ -465,10 +468,11 @@ def fault_transition(*, ticket: FaultTicket, to_status: str, actor, now: dt.date
             for outage in ticket.outages.select_for_update().filter(end__isnull=True):
                 outage.device = ticket.device
                 _outage_close(outage=outage, end=now, now=now)
-        fault_notify(ticket=ticket, subject=ticket.get_status_display(),
-                     message=_("Ticket #%(id)s for device %(serial)s is now: %(status)s. %(note)s")
-                     % {"id": ticket.pk, "serial": ticket.device.serial,
-                        "status": ticket.get_status_display(), "note": note})
+        fault_notify(ticket=ticket, topic="fault.status", build=lambda: (
+            ticket.get_status_display(),
+            _("Ticket #%(id)s for device %(serial)s is now: %(status)s. %(note)s")
+            % {"id": ticket.pk, "serial": ticket.device.serial,
+               "status": ticket.get_status_display(), "note": note}))
     return ticket
 
 

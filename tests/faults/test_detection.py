@@ -7,6 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from sao.devices.models import Device
 from sao.faults.models import FaultCause, FaultOutage, FaultStatus, FaultTargets, FaultTicket
@@ -149,17 +150,39 @@ def test_command_runs_check(device):
     silent_since(device, "2026-05-12 09:10")
     out = StringIO()
 
-    call_command("faults_check", "--at", "2026-05-12T09:40+08:00", stdout=out)
+    with translation.override("en"):
+        call_command("faults_check", "--at", "2026-05-12T09:40+08:00", stdout=out)
 
     assert "1 tickets opened" in out.getvalue()
     assert FaultTicket.objects.count() == 1
 
 
+def test_command_output_in_indonesian(device):
+    silent_since(device, "2026-05-12 09:10")
+    out = StringIO()
+
+    with translation.override("id"):
+        call_command("faults_check", "--at", "2026-05-12T09:40+08:00", stdout=out)
+
+    assert out.getvalue().strip() == ("1 mesin diperiksa: 1 tiket dibuka, 0 jendela gangguan "
+                                      "ditutup.")
+
+
 def test_command_rejects_naive_time(device):
     from django.core.management.base import CommandError
 
-    with pytest.raises(CommandError, match="no offset"):
+    with translation.override("en"), pytest.raises(CommandError, match="no offset") as error:
         call_command("faults_check", "--at", "2026-05-12T09:40")
+    assert "'2026-05-12T09:40'" in str(error.value)
+
+
+def test_command_rejects_bad_time(device):
+    from django.core.management.base import CommandError
+
+    with translation.override("id"), pytest.raises(CommandError) as error:
+        call_command("faults_check", "--at", "12 Mei pukul 9")
+    assert str(error.value) == ("Waktu '12 Mei pukul 9' tidak valid. Tulis sebagai "
+                                "YYYY-MM-DDTHH:MM+08:00.")
 
 
 def test_silent_again_opens_new_window(push, device):
@@ -191,3 +214,15 @@ def test_board_query_count(cast, device, django_assert_max_num_queries):
     with django_assert_max_num_queries(8):
         response = client.get("/faults/")
     assert response.content.count(b'data-testid="board-row"') == 5
+
+
+def test_reported_network_fault_no_silent_ticket(cast, device):
+    from sao.faults.services import fault_report
+
+    silent_since(device, "2026-05-12 09:05")
+    reported = fault_report(device=device, actor=cast.operator_a, cause="network",
+                            description="Router mati", now=wita("2026-05-12 09:20"),
+                            stated_started_at=wita("2026-05-12 09:05"))
+
+    assert faults_check(now=wita("2026-05-12 09:40")).opened == []
+    assert list(FaultTicket.objects.values_list("pk", flat=True)) == [reported.pk]

@@ -1,9 +1,8 @@
 """A device goes silent, the unit reports it late, the device returns and the backfill and
 manual presence turn PERLU_VERIFIKASI days into their real status.
 
-Every device exchange goes through the real /iclock/ endpoints. The attendance compute reads
-outage windows through `load_outages`, whose body still has a TODO; these tests put
-`outage_windows_for` in its place, as the lead is asked to do.
+Every device exchange goes through the real /iclock/ endpoints, and the attendance compute
+reads the outage windows through `outage_windows_for`.
 """
 
 from __future__ import annotations
@@ -34,11 +33,6 @@ pytestmark = pytest.mark.django_db
 DAY = dt.date(2026, 5, 12)
 # Evaluation time after the day's window closed (16:00 + 6 h), so results are final.
 NEXT_MORNING = wita("2026-05-13 08:00")
-
-
-@pytest.fixture(autouse=True)
-def outages_plugged(monkeypatch):
-    monkeypatch.setattr("sao.attendance.compute.load_outages", outage_windows_for)
 
 
 def status_of(employee) -> str:

@@ -4,18 +4,19 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from sao.faults.services import faults_check
 
 
 class Command(BaseCommand):
-    help = ("Open fault tickets for devices silent in working hours, with clock drift or a full "
-            "log, and close the outage windows of devices back in contact.")
+    help = _("Open fault tickets for devices silent in working hours, with clock drift or a full "
+             "log, and close the outage windows of devices back in contact.")
 
     def add_arguments(self, parser):
         parser.add_argument("--at", default="",
-                            help="Check as of this ISO time with an offset, e.g. "
-                                 "2026-05-12T09:40+08:00 (default: now).")
+                            help=_("Check as of this ISO time with an offset, e.g. "
+                                   "2026-05-12T09:40+08:00 (default: now)."))
 
     def handle(self, *args, at, **options):
         now = timezone.now()
@@ -23,15 +24,20 @@ class Command(BaseCommand):
             try:
                 now = dt.datetime.fromisoformat(at)
             except ValueError as exc:
-                raise CommandError(f"Invalid time {at!r}. Write it as YYYY-MM-DDTHH:MM+08:00.") from exc
+                raise CommandError(_("Invalid time %(value)s. Write it as YYYY-MM-DDTHH:MM+08:00.")
+                                   % {"value": repr(at)}) from exc
             if now.tzinfo is None:
-                raise CommandError(f"Time {at!r} has no offset. Add one, e.g. +08:00 for WITA.")
+                raise CommandError(_("Time %(value)s has no offset. Add one, e.g. +08:00 for WITA.")
+                                   % {"value": repr(at)})
 
         summary = faults_check(now=now)
         self.stdout.write(
-            f"Checked {summary.devices} devices: {len(summary.opened)} tickets opened, "
-            f"{len(summary.windows_closed)} outage windows closed."
+            _("Checked %(devices)s devices: %(opened)s tickets opened, %(closed)s outage windows "
+              "closed.")
+            % {"devices": summary.devices, "opened": len(summary.opened),
+               "closed": len(summary.windows_closed)}
         )
         for code in sorted(set(summary.skipped_units)):
-            self.stderr.write(f"Unit {code} has no policy profile, so its devices were not checked "
-                              "for silence. Map it under unit_profiles in the policy.")
+            self.stderr.write(_("Unit %(code)s has no policy profile, so its devices were not "
+                                "checked for silence. Map it under unit_profiles in the policy.")
+                              % {"code": code})
