@@ -177,6 +177,7 @@ SAO_NOTIFY = {
     "gateway": env_str("SAO_NOTIFY_GATEWAY", "none"),
     "gammu_config": env_str("SAO_GAMMU_CONFIG", "/etc/gammu-smsdrc"),
     "gammu_inbox": env_str("SAO_GAMMU_INBOX", ""),
+    "gammu_sql_url": env_str("SAO_GAMMU_SQL_URL", ""),
     "http_url": env_str("SAO_NOTIFY_HTTP_URL", ""),
     "http_token": env_str("SAO_NOTIFY_HTTP_TOKEN", ""),
 }

@@ -3,8 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from sao.absences.models import AbsenceType, StepAction
-from sao.org.models import Employee
+from sao.absences.models import AbsenceType, ApprovalStep, Delegation, StepAction
+from sao.org.models import Employee, Unit
 
 # Evidence scans (letters, doctor's notes) are photos or PDFs of one or two pages.
 EVIDENCE_MAX_BYTES = 5 * 2**20
@@ -65,10 +65,13 @@ class AbsenceRequestForm(forms.Form):
 
 
 class TravelGroupForm(forms.Form):
+    # The searchable picker fills this field with one hidden input per chosen employee. The
+    # queryset is the operator's scope, so an id outside it fails validation.
     employees = forms.ModelMultipleChoiceField(
         label=_("Employees travelling together"),
         queryset=Employee.objects.none(),
-        widget=forms.SelectMultiple(attrs={"size": 10}),
+        widget=forms.MultipleHiddenInput,
+        error_messages={"required": _("Add at least one employee with the search above.")},
     )
     absence_type = forms.ModelChoiceField(label=_("Absence type"), queryset=AbsenceType.objects.none())
     start_date = forms.DateField(label=_("From"), widget=DateInput)
@@ -108,3 +111,56 @@ class DecisionForm(forms.Form):
         ]
     )
     reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DelegationForm(forms.Form):
+    """A Plt/Plh delegation; people are named by NIP (or NIK) and the unit by its code."""
+
+    role = forms.ChoiceField(label=_("Delegated role"), choices=ApprovalStep.choices)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Delegation.Kind.choices, initial=Delegation.Kind.PLH)
+    official = forms.CharField(
+        label=_("NIP of the official (atasan) whose role is delegated"), required=False, max_length=18
+    )
+    unit = forms.CharField(
+        label=_("Code of the unit the acting Verifikator covers"), required=False, max_length=40
+    )
+    acting = forms.CharField(label=_("NIP of the acting official (Plt/Plh)"), max_length=18)
+    valid_from = forms.DateField(label=_("From"), widget=DateInput)
+    valid_to = forms.DateField(label=_("To"), widget=DateInput)
+    decree = forms.CharField(label=_("Decree or memo number"), required=False, max_length=100)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _style(self)
+
+    def _employee(self, field: str) -> Employee | None:
+        value = self.cleaned_data.get(field, "").strip()
+        if not value:
+            return None
+        employee = Employee.objects.filter(nip=value).first() or Employee.objects.filter(nik=value).first()
+        if employee is None:
+            raise forms.ValidationError(
+                _("No employee has NIP or NIK %(value)s; check the number."),
+                code="not_found",
+                params={"value": value},
+            )
+        return employee
+
+    def clean_official(self):
+        return self._employee("official")
+
+    def clean_acting(self):
+        return self._employee("acting")
+
+    def clean_unit(self):
+        value = self.cleaned_data.get("unit", "").strip()
+        if not value:
+            return None
+        unit = Unit.objects.filter(code=value).first()
+        if unit is None:
+            raise forms.ValidationError(
+                _("No unit has code %(value)s; check the code on the Units page."),
+                code="not_found",
+                params={"value": value},
+            )
+        return unit

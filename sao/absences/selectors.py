@@ -7,9 +7,9 @@ from collections import defaultdict
 
 from django.db.models import Count, Q, QuerySet
 
-from sao.absences.models import AbsenceRequest, AbsenceType, RequestStatus
+from sao.absences.models import AbsenceRequest, AbsenceType, Delegation, RequestStatus
 from sao.attendance.engine import AbsenceInput
-from sao.org.models import User
+from sao.org.models import Role, User
 from sao.org.scope import register_scope, scope_queryset
 
 register_scope(AbsenceRequest, unit="employee__unit", employee="employee")
@@ -85,3 +85,16 @@ def entry_timeliness(*, user: User, start: dt.date, end: dt.date) -> list[dict]:
         .order_by("entered_unit__name", "entered_by_label")
     )
     return list(rows)
+
+
+def delegations_for(*, user: User) -> QuerySet:
+    """Return the delegations the user manages: all for Admin BKD, their OPD's for a Verifikator."""
+    queryset = Delegation.objects.select_related("acting", "official__unit", "unit", "created_by").order_by(
+        "-valid_from", "-pk"
+    )
+    if user.is_superuser or user.role == Role.ADMIN_BKD:
+        return queryset
+    if user.role == Role.VERIFIER and user.unit_id:
+        path = user.unit.path
+        return queryset.filter(Q(official__unit__path__startswith=path) | Q(unit__path__startswith=path))
+    return queryset.none()

@@ -391,7 +391,9 @@ def _store_request(
 
 
 def active_delegations(*, acting: Employee, role: str, on: dt.date):
-    return Delegation.objects.filter(acting=acting, role=role, valid_from__lte=on, valid_to__gte=on)
+    return Delegation.objects.filter(
+        acting=acting, role=role, valid_from__lte=on, valid_to__gte=on, ended_at__isnull=True
+    )
 
 
 def decision_authority(
@@ -430,6 +432,49 @@ def decision_authority(
     return None
 
 
+def _approver_stages(
+    *, request: AbsenceRequest, actor: User | None, actor_employee: Employee | None, on: dt.date
+) -> set[str]:
+    """Return the stages at which the actor would decide this request, whatever its status now."""
+    stages = set()
+    for status, stage in (
+        (RequestStatus.WAITING_SUPERVISOR, ApprovalStep.SUPERVISOR),
+        (RequestStatus.WAITING_VERIFIER, ApprovalStep.VERIFIER),
+    ):
+        probe = AbsenceRequest(employee=request.employee, status=status)
+        if decision_authority(request=probe, actor=actor, actor_employee=actor_employee, on=on):
+            stages.add(stage)
+    return stages
+
+
+def _stage_mismatch(
+    *, request: AbsenceRequest, actor: User | None, actor_employee: Employee | None, on: dt.date
+) -> AbsenceError | None:
+    """Return an error naming the request's stage when the actor approves it at another stage."""
+    stages = _approver_stages(request=request, actor=actor, actor_employee=actor_employee, on=on)
+    if not stages:
+        return None
+    details = {"code": request.code, "status": request.get_status_display()}
+    if request.status == RequestStatus.WAITING_VERIFIER and ApprovalStep.SUPERVISOR in stages:
+        message = _(
+            "Request %(code)s was already approved by the atasan langsung and now waits for the "
+            "Verifikator (Kasubag Umum); no decision of the atasan is needed."
+        )
+    elif request.status == RequestStatus.WAITING_SUPERVISOR and ApprovalStep.VERIFIER in stages:
+        message = _(
+            "Request %(code)s still waits for the atasan langsung; the Verifikator (Kasubag Umum) "
+            "verifies it after the atasan approves."
+        )
+    elif request.status == RequestStatus.CHANGE_REQUESTED:
+        message = _(
+            "Request %(code)s was sent back for changes; it returns to the approvers when the "
+            "entrant submits it again."
+        )
+    else:
+        message = _("Request %(code)s is already %(status)s; no decision is open.")
+    return AbsenceError(message % details, "wrong_stage")
+
+
 def absence_request_decide(
     *,
     request: AbsenceRequest,
@@ -465,7 +510,12 @@ def absence_request_decide(
             on=_local_today(request.employee, now),
         )
         if authority is None:
-            raise AbsenceError(
+            raise _stage_mismatch(
+                request=request,
+                actor=actor,
+                actor_employee=actor_employee,
+                on=_local_today(request.employee, now),
+            ) or AbsenceError(
                 _("Request %(code)s is %(status)s and you are not its approver at this stage.")
                 % {"code": request.code, "status": request.get_status_display()},
                 "not_approver",
@@ -623,6 +673,48 @@ def absences_escalate(*, now: dt.datetime | None = None, after: dt.timedelta = E
     return count
 
 
+DELEGATION_ROLES = frozenset({Role.ADMIN_BKD, Role.VERIFIER})
+
+
+def _check_delegation_actor(*, actor: User, employees: list[Employee], unit) -> None:
+    """Allow Admin BKD anywhere and a Verifikator inside their OPD, and raise AbsenceError for others."""
+    role = Role.ADMIN_BKD if actor.is_superuser else actor.role
+    if role not in DELEGATION_ROLES:
+        raise AbsenceError(
+            _("Only Admin BKD and the Verifikator of the OPD manage delegations."), "not_allowed"
+        )
+    if role == Role.ADMIN_BKD:
+        return
+    in_scope = scope_queryset(user=actor, queryset=Employee.objects.all())
+    for employee in employees:
+        if not in_scope.filter(pk=employee.pk).exists():
+            raise AbsenceError(
+                _("%(name)s (%(nip)s) is outside your OPD; ask Admin BKD to record this delegation.")
+                % {"name": employee.full_name, "nip": employee.identifier},
+                "out_of_scope",
+            )
+    if unit is not None and not (actor.unit_id and unit.path.startswith(actor.unit.path)):
+        raise AbsenceError(
+            _("Unit %(unit)s is outside your OPD; ask Admin BKD to record this delegation.")
+            % {"unit": unit.code},
+            "out_of_scope",
+        )
+
+
+def _delegation_snapshot(delegation: Delegation) -> dict:
+    return {
+        "role": delegation.role,
+        "kind": delegation.kind,
+        "acting": delegation.acting_id,
+        "official": delegation.official_id,
+        "unit": delegation.unit_id,
+        "from": delegation.valid_from,
+        "to": delegation.valid_to,
+        "decree": delegation.decree,
+        "ended_at": delegation.ended_at,
+    }
+
+
 def delegation_create(
     *,
     role: str,
@@ -635,7 +727,35 @@ def delegation_create(
     kind: str = Delegation.Kind.PLH,
     decree: str = "",
 ) -> Delegation:
-    """Give an acting official (Plt/Plh) an approver's role for a date range, audited."""
+    """Give an acting official (Plt/Plh) an approver's role for a date range, audited.
+
+    The supervisor role needs the official whose subordinates the acting employee approves; the
+    verifier role needs the unit whose requests they verify. Raises AbsenceError when the actor
+    may not manage this delegation or the dates or targets are invalid.
+    """
+    if valid_to < valid_from:
+        raise AbsenceError(
+            _("The end date %(end)s is before the start date %(start)s; swap them.")
+            % {"end": valid_to, "start": valid_from},
+            "dates_order",
+        )
+    if role == ApprovalStep.SUPERVISOR and official is None:
+        raise AbsenceError(
+            _("Name the official (atasan) whose role is delegated, by NIP."), "official_missing"
+        )
+    if role == ApprovalStep.VERIFIER and unit is None:
+        raise AbsenceError(_("Name the unit whose requests the acting official verifies."), "unit_missing")
+    if official is not None and official.pk == acting.pk:
+        raise AbsenceError(
+            _("The acting official must be another employee than the official."), "same_person"
+        )
+    if role == ApprovalStep.SUPERVISOR:
+        unit = None
+    else:
+        official = None
+    people = [person for person in (acting, official) if person is not None]
+    _check_delegation_actor(actor=actor, employees=people, unit=unit)
+
     with transaction.atomic():
         delegation = Delegation.objects.create(
             role=role,
@@ -645,21 +765,47 @@ def delegation_create(
             valid_from=valid_from,
             valid_to=valid_to,
             kind=kind,
-            decree=decree,
+            decree=decree.strip(),
+            created_by=actor,
         )
         audit_record(
             actor=actor,
             action="absence.delegation",
             obj=delegation,
-            new={
-                "role": role,
-                "acting": acting.pk,
-                "official": official.pk if official else None,
-                "unit": unit.pk if unit else None,
-                "from": valid_from,
-                "to": valid_to,
-                "decree": decree,
-            },
+            new=_delegation_snapshot(delegation),
+            reason=decree.strip(),
+        )
+    logger.info("Delegation %s of role %s to employee %s by %s", delegation.pk, role, acting.pk, actor.pk)
+    return delegation
+
+
+def delegation_end(*, delegation: Delegation, actor: User, now: dt.datetime | None = None) -> Delegation:
+    """End a delegation at once, audited.
+
+    Raises AbsenceError when the actor may not manage it or it has already ended.
+    """
+    now = now or timezone.now()
+    people = [person for person in (delegation.acting, delegation.official) if person is not None]
+    _check_delegation_actor(actor=actor, employees=people, unit=delegation.unit)
+
+    with transaction.atomic():
+        delegation = Delegation.objects.select_for_update().get(pk=delegation.pk)
+        if delegation.ended_at is not None:
+            raise AbsenceError(
+                _("This delegation already ended on %(when)s.")
+                % {"when": timezone.localtime(delegation.ended_at).strftime("%Y-%m-%d %H:%M")},
+                "already_ended",
+            )
+        old = _delegation_snapshot(delegation)
+        delegation.ended_at = now
+        delegation.ended_by = actor
+        delegation.save(update_fields=["ended_at", "ended_by"])
+        audit_record(
+            actor=actor,
+            action="absence.delegation.end",
+            obj=delegation,
+            old=old,
+            new=_delegation_snapshot(delegation),
         )
     return delegation
 

@@ -9,28 +9,41 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sao.absences import selectors
 from sao.absences.balance import leave_balance
-from sao.absences.forms import AbsenceRequestForm, DecisionForm, ResubmitForm, TravelGroupForm
+from sao.absences.forms import (
+    AbsenceRequestForm,
+    DecisionForm,
+    DelegationForm,
+    ResubmitForm,
+    TravelGroupForm,
+)
 from sao.absences.models import AbsenceRequest, RequestStatus
 from sao.absences.services import (
+    DELEGATION_ROLES,
     ENTRY_ROLES,
     AbsenceError,
     absence_request_create,
     absence_request_decide,
     absence_request_resubmit,
+    delegation_create,
+    delegation_end,
     open_requests_for_approver,
     travel_group_create,
 )
 from sao.org.models import Employee
 from sao.org.scope import effective_role, get_scoped_or_404, scope_queryset
+from sao.org.selectors import employees_for
 
 PAGE_SIZE = 50
+# The group picker lists this many matches; a longer list means the search needs more letters.
+PICKER_RESULTS = 15
+PICKER_MIN_LENGTH = 2
 
 
 def _form_error(exc: AbsenceError) -> ValidationError:
@@ -102,16 +115,28 @@ def absence_new(request: HttpRequest) -> HttpResponse:
     return render(request, "absences/absence_form.html", {"form": form})
 
 
+def _check_group_entry(user) -> None:
+    if effective_role(user) not in ENTRY_ROLES:
+        raise PermissionDenied(_("Only unit and BKD operators enter travel for a group."))
+
+
+def _chosen_ids(values: list[str]) -> list[int]:
+    return [int(value) for value in values if value.isdigit()]
+
+
 @login_required
 def travel_group_new(request: HttpRequest) -> HttpResponse:
-    if effective_role(request.user) not in ENTRY_ROLES:
-        raise PermissionDenied(_("Only unit and BKD operators enter travel for a group."))
+    _check_group_entry(request.user)
+    employees = _entry_employees(request.user)
     form = TravelGroupForm(
         request.POST or None,
         request.FILES or None,
-        employees=_entry_employees(request.user),
+        employees=employees,
         types=selectors.requestable_types().filter(needs_letter=True),
     )
+    # Chips of a form shown again after an error; ids outside the scope are dropped here and
+    # rejected by the form's validation.
+    chosen = employees.filter(pk__in=_chosen_ids(request.POST.getlist("employees"))) if request.POST else []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -135,7 +160,45 @@ def travel_group_new(request: HttpRequest) -> HttpResponse:
                 % {"count": len(created), "reference": data["reference"]},
             )
             return redirect("absences:list")
-    return render(request, "absences/travel_group_form.html", {"form": form})
+    return render(
+        request,
+        "absences/travel_group_form.html",
+        {"form": form, "chosen": chosen, "min_length": PICKER_MIN_LENGTH},
+    )
+
+
+@login_required
+def travel_group_search(request: HttpRequest) -> HttpResponse:
+    """List employees in the operator's scope matching a NIP, NIK or name, minus those already chosen."""
+    _check_group_entry(request.user)
+    query = request.GET.get("q", "").strip()
+    results = []
+    if len(query) >= PICKER_MIN_LENGTH:
+        results = list(
+            employees_for(user=request.user, search=query).exclude(
+                pk__in=_chosen_ids(request.GET.getlist("employees"))
+            )[: PICKER_RESULTS + 1]
+        )
+    return render(
+        request,
+        "absences/_picker_results.html",
+        {
+            "results": results[:PICKER_RESULTS],
+            "more": len(results) > PICKER_RESULTS,
+            "query": query,
+            "min_length": PICKER_MIN_LENGTH,
+        },
+    )
+
+
+@login_required
+def travel_group_chip(request: HttpRequest, employee_pk: int) -> HttpResponse:
+    """Return the chip of one chosen employee; 404 outside the operator's scope."""
+    _check_group_entry(request.user)
+    employee = get_scoped_or_404(
+        user=request.user, queryset=Employee.objects.select_related("unit"), pk=employee_pk
+    )
+    return render(request, "absences/_picker_chip.html", {"employee": employee})
 
 
 def _request_or_404(user, code: str) -> AbsenceRequest:
@@ -151,7 +214,10 @@ def _request_or_404(user, code: str) -> AbsenceRequest:
 
 @login_required
 def absence_detail(request: HttpRequest, code: str) -> HttpResponse:
-    absence = _request_or_404(request.user, code)
+    return _render_detail(request, _request_or_404(request.user, code))
+
+
+def _render_detail(request: HttpRequest, absence: AbsenceRequest, *, status: int = 200) -> HttpResponse:
     decidable = any(item.pk == absence.pk for item in open_requests_for_approver(actor=request.user))
     resubmit_form = None
     if absence.status == RequestStatus.CHANGE_REQUESTED:
@@ -169,6 +235,7 @@ def absence_detail(request: HttpRequest, code: str) -> HttpResponse:
             "form": DecisionForm(),
             "resubmit_form": resubmit_form,
         },
+        status=status,
     )
 
 
@@ -212,6 +279,10 @@ def absence_decide(request: HttpRequest, code: str) -> HttpResponse:
         if exc.code == "not_approver":
             raise PermissionDenied(exc.message) from exc
         messages.error(request, exc.message)
+        if exc.code == "wrong_stage":
+            # 409 because the request moved on or has not reached this approver yet. The page shows its stage.
+            absence.refresh_from_db()
+            return _render_detail(request, absence, status=409)
         return redirect("absences:detail", code=absence.code)
     messages.success(
         request,
@@ -224,7 +295,12 @@ def absence_decide(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def approval_inbox(request: HttpRequest) -> HttpResponse:
     return render(
-        request, "absences/inbox.html", {"requests": open_requests_for_approver(actor=request.user)}
+        request,
+        "absences/inbox.html",
+        {
+            "requests": open_requests_for_approver(actor=request.user),
+            "manages_delegations": effective_role(request.user) in DELEGATION_ROLES,
+        },
     )
 
 
@@ -287,3 +363,54 @@ def timeliness_report(request: HttpRequest) -> HttpResponse:
         start, end = today.replace(day=1), today
     rows = selectors.entry_timeliness(user=request.user, start=start, end=end)
     return render(request, "absences/timeliness.html", {"rows": rows, "start": start, "end": end})
+
+
+def _check_delegation_manager(user) -> None:
+    if effective_role(user) not in DELEGATION_ROLES:
+        raise PermissionDenied(_("Only Admin BKD and the Verifikator of the OPD manage delegations."))
+
+
+@login_required
+def delegation_list(request: HttpRequest) -> HttpResponse:
+    """List the delegations the user manages and create a new one (Admin BKD, Verifikator)."""
+    _check_delegation_manager(request.user)
+    form = DelegationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            delegation = delegation_create(actor=request.user, **data)
+        except AbsenceError as exc:
+            form.add_error(None, _form_error(exc))
+        else:
+            messages.success(
+                request,
+                _("%(name)s acts as %(role)s from %(start)s to %(end)s.")
+                % {
+                    "name": delegation.acting.full_name,
+                    "role": delegation.get_role_display(),
+                    "start": delegation.valid_from,
+                    "end": delegation.valid_to,
+                },
+            )
+            return redirect("absences:delegations")
+    return render(
+        request,
+        "absences/delegations.html",
+        {"form": form, "delegations": selectors.delegations_for(user=request.user)},
+    )
+
+
+@login_required
+@require_POST
+def delegation_stop(request: HttpRequest, pk: int) -> HttpResponse:
+    _check_delegation_manager(request.user)
+    delegation = get_object_or_404(selectors.delegations_for(user=request.user), pk=pk)
+    try:
+        delegation_end(delegation=delegation, actor=request.user)
+    except AbsenceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("The delegation to %(name)s has ended.") % {"name": delegation.acting.full_name}
+        )
+    return redirect("absences:delegations")

@@ -1,7 +1,10 @@
-"""Approved absences of the demo: a week of perjalanan dinas, a cuti tahunan and a sick day.
+"""Absences of the demo: a week of perjalanan dinas, a cuti tahunan and a sick day, approved on
+paper, and one dinas luar request waiting for the atasan of the demo UPT.
 
-They are entered through `absence_request_create` as paper approvals imported by the BKD
-admin, the path that stores a request approved at once and marks its days for recomputation.
+The approved ones are entered through `absence_request_create` as paper approvals imported by
+the BKD admin, the path that stores a request approved at once and marks its days for
+recomputation. The pending one is entered by the UPT's operator login, so the printed logins
+can walk the chain: the UPT's atasan approves it, then the agency's Verifikator verifies it.
 """
 
 from __future__ import annotations
@@ -9,13 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from sao.absences.models import AbsenceRequest, AbsenceType, Channel
+from sao.absences.models import OPEN_STATUSES, AbsenceRequest, AbsenceType, Channel
 from sao.absences.services import AbsenceError, absence_request_create
-from sao.org.models import Employee, EmployeeKind, LegalStatus, ScheduleProfile, UnitKind, User
+from sao.org.models import Employee, EmployeeKind, LegalStatus, Role, ScheduleProfile, UnitKind, User
 
 logger = logging.getLogger(__name__)
 
 ADMIN_USERNAME = "admin.bkd"
+PENDING_REFERENCE = "DEMO/ST-001/UPT"
 
 
 def _weekday_on_or_before(day: dt.date) -> dt.date:
@@ -81,4 +85,58 @@ def demo_absences_create(*, end: dt.date, actor_label: str) -> int:
             logger.warning("demo absence %s for employee %s skipped: %s", code, employee.pk, exc)
             continue
         created += 1
+    # Not counted: `created` is printed as the number of approved absences.
+    demo_pending_request_create(end=end)
     return created
+
+
+def _next_monday(day: dt.date) -> dt.date:
+    return day + dt.timedelta(days=7 - day.weekday())
+
+
+def demo_pending_request_create(*, end: dt.date) -> AbsenceRequest | None:
+    """Enter one dinas luar request waiting for the demo UPT's atasan, unless one is open already.
+
+    The UPT operator login enters it for a subordinate of the `atasan.` login of the same unit,
+    on the Monday and Tuesday after `end`. Returns the new request, or None when one is open,
+    when the logins are missing, or when the rules reject it (logged).
+    """
+    operator = (
+        User.objects.filter(username__startswith="operator.", role=Role.OPERATOR_UNIT, unit__isnull=False)
+        .select_related("unit")
+        .order_by("username")
+        .first()
+    )
+    atasan = (
+        User.objects.filter(
+            username__startswith="atasan.", role=Role.SUPERVISOR, employee__unit=operator.unit
+        ).first()
+        if operator is not None
+        else None
+    )
+    if atasan is None:
+        logger.warning("demo pending request skipped: no UPT has both an operator and an atasan login")
+        return None
+
+    employee = (
+        Employee.objects.filter(supervisor_id=atasan.employee_id, unit=operator.unit, nip__isnull=False,
+                                legal_status=LegalStatus.ACTIVE)
+        .order_by("nip")
+        .first()
+    )
+    if employee is None:
+        logger.warning("demo pending request skipped: %s has no active subordinate", atasan.username)
+        return None
+    if AbsenceRequest.objects.filter(reference=PENDING_REFERENCE, status__in=OPEN_STATUSES).exists():
+        return None
+
+    start = _next_monday(end)
+    try:
+        return absence_request_create(
+            employee=employee, absence_type=AbsenceType.objects.get(code="DL"), start_date=start,
+            end_date=start + dt.timedelta(days=1), actor=operator, reference=PENDING_REFERENCE,
+            destination="Kantor Gubernur, Samarinda", note="Demo request waiting for the atasan.",
+        )
+    except AbsenceError as exc:
+        logger.warning("demo pending request for employee %s skipped: %s", employee.pk, exc)
+        return None

@@ -39,14 +39,31 @@ class _LoginPlan:
     is_staff: bool = False
 
 
+def _chain_member(staff: list[EmployeeSpec]) -> EmployeeSpec | None:
+    """Return the first employee in plan order with a NIP and an atasan in the same unit.
+
+    A "staff" employee comes first. A small UPT may have only its head and its head of
+    administration, and then the head of administration is returned.
+    """
+    keys = {spec.key for spec in staff}
+    members = [spec for spec in staff if spec.identity.nip and spec.supervisor_key in keys]
+    return next((spec for spec in members if spec.role == "staff"), members[0] if members else None)
+
+
 def _plans(*, specs: list[EmployeeSpec], agency: Unit | None, upt: Unit | None) -> list[_LoginPlan]:
     plans = [
         _LoginPlan("admin.bkd", Role.ADMIN_BKD, is_staff=True),
         _LoginPlan("operator.bkd", Role.OPERATOR_BKD),
     ]
     if upt is not None:
-        plans.append(_LoginPlan(f"operator.{slugify(upt.short_name or upt.code)}", Role.OPERATOR_UNIT,
-                                unit=upt))
+        upt_slug = slugify(upt.short_name or upt.code)
+        plans.append(_LoginPlan(f"operator.{upt_slug}", Role.OPERATOR_UNIT, unit=upt))
+        # The atasan of the UPT's staff gets a login too, so that a request the UPT operator
+        # enters can be approved by the printed logins: this atasan, then the agency's Verifikator.
+        upt_member = _chain_member([spec for spec in specs if spec.unit_code == upt.code])
+        if upt_member is not None:
+            plans.append(_LoginPlan(f"atasan.{upt_slug}", Role.SUPERVISOR,
+                                    employee_key=upt_member.supervisor_key))
     if agency is None:
         return plans
 

@@ -2,8 +2,13 @@
 
 Settings come from `settings.SAO_NOTIFY` (a dict read at call time):
     gateway        "gammu", "http", "email" or "none" (store only); default "none"
-    gammu_config   path of the gammu-smsd configuration file (used by gammu-smsd-inject)
+    gammu_sql_url  gammu's database when gammu-smsd runs its SQL service; SAO then reads the
+                   inbox table and writes the outbox table itself (see sao.notify.gammu_sql)
+    gammu_config   path of the gammu-smsd configuration file (used by gammu-smsd-inject when
+                   gammu_sql_url is empty)
     gammu_inbox    the inbox folder of the files service, read by `sao sms-poll`
+    gammu_inbox_settle_seconds  age in seconds of the newest file of a message before it is
+                   read (default 2), so a message whose parts are still being written waits
     http_url       URL that receives {"to": ..., "text": ...} as JSON (WhatsApp/SMS providers)
     http_token     bearer token sent to that URL
 """
@@ -12,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import urllib.request
 from dataclasses import dataclass
@@ -45,9 +51,19 @@ class GammuGateway:
         if not text.isascii():
             command.append("-unicode")
         command += ["-text", text]
+        # gammu-smsd-inject 1.42 (files service) writes a long text as one outbox file per part.
+        # Run under TZ=Asia/Makassar, it stamped the first file's name with local time and the
+        # second with UTC, and the daemon, which sends in name order, sent the second part first.
+        # With TZ=UTC both stamps agree and the names keep the part order.
+        environment = {**os.environ, "TZ": "UTC"}
         try:
             result = subprocess.run(
-                command, capture_output=True, text=True, timeout=GAMMU_INJECT_TIMEOUT_SECONDS, check=False
+                command,
+                capture_output=True,
+                text=True,
+                timeout=GAMMU_INJECT_TIMEOUT_SECONDS,
+                check=False,
+                env=environment,
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise GatewayError(f"gammu-smsd-inject failed to run: {exc}") from exc
@@ -55,6 +71,21 @@ class GammuGateway:
             raise GatewayError(
                 f"gammu-smsd-inject exited with {result.returncode}: {result.stderr.strip()[-300:]}"
             )
+
+
+@dataclass
+class GammuSqlGateway:
+    """Queue a message in the outbox table of gammu's database; gammu-smsd's SQL service sends it."""
+
+    url: str
+
+    def send(self, *, recipient: str, text: str) -> None:
+        from sao.notify import gammu_sql
+
+        try:
+            gammu_sql.queue_outgoing(gammu_sql.GammuDatabase(self.url), recipient=recipient, text=text)
+        except gammu_sql.GammuSqlError as exc:
+            raise GatewayError(str(exc)) from exc
 
 
 @dataclass
@@ -95,6 +126,8 @@ def gateway_for(name: str | None = None):
     """Return the gateway object configured under `name` (default: the configured gateway), or None."""
     config = notify_settings()
     name = name or config["gateway"]
+    if name == "gammu" and config.get("gammu_sql_url"):
+        return GammuSqlGateway(url=config["gammu_sql_url"])
     if name == "gammu":
         if not config.get("gammu_config"):
             raise GatewayError(

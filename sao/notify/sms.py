@@ -14,9 +14,11 @@ Syntax (keywords are case-insensitive; dates as YYYY-MM-DD or DD-MM-YYYY):
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import logging
 import re
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +27,7 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from sao.notify import gammu_sql
 from sao.notify.gateways import notify_settings
 from sao.notify.models import InboundSms, InboundStatus
 from sao.notify.services import send_text
@@ -34,8 +37,14 @@ logger = logging.getLogger("sao.notify.sms")
 REQUEST_KEYWORDS = {"IJIN": "IJIN", "IZIN": "IJIN", "SAKIT": "SAKIT", "CUTI": "CT", "DL": "DL", "PD": "PD"}
 DECISION_KEYWORDS = {"SETUJU": "approve", "TOLAK": "reject", "UBAH": "change"}
 HELP_KEYWORDS = {"BANTUAN", "HELP", "INFO"}
-# Gammu files service inbox names: IN<yyyymmdd>_<hhmmss>_<serial>_<sender>_<part>.txt
-INBOX_NAME = re.compile(r"^IN\d{8}_\d{6}_\d{2}_(?P<sender>[^_]+)_\d{2}\.txt$")
+# Gammu files service inbox names: IN<yyyymmdd>_<hhmmss>_<serial>_<sender>_<part>.txt. The parts
+# of a concatenated SMS are separate files numbered 00, 01, ... with the same sender, written one
+# after the other, and the files carry no UDH (seen with gammu-smsd 1.42 and its dummy phone:
+# IN20261204_230549_00_+6281200000001_00.txt and IN20261204_230549_00_+6281200000001_01.txt).
+INBOX_NAME = re.compile(r"^IN\d{8}_\d{6}_\d{2}_(?P<sender>[^_]+)_(?P<part>\d{2})\.txt$")
+# A group of inbox files is read only when its newest file is this old, so a concatenated SMS
+# that gammu-smsd is still writing is not read without its last parts.
+INBOX_SETTLE_SECONDS = 2
 DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y")
 
 
@@ -203,8 +212,14 @@ def _handle_decision(employee, keyword: str, tokens: list[str]) -> str:
     }
 
 
-def handle_message(*, source_name: str, sender: str, text: str) -> InboundSms | None:
-    """Act on one inbound message and queue the reply; None when it was handled before."""
+def handle_message(
+    *, source_name: str, sender: str, text: str, incomplete: bool = False
+) -> InboundSms | None:
+    """Act on one inbound message and queue the reply; None when it was handled before.
+
+    An `incomplete` message (parts of a concatenated SMS never arrived) is not acted on; the
+    sender is asked to send it again.
+    """
     if InboundSms.objects.filter(source_name=source_name).exists():
         return None
     employee = find_employee(sender)
@@ -223,6 +238,14 @@ def handle_message(*, source_name: str, sender: str, text: str) -> InboundSms | 
                     )
                     % {"number": sender},
                     InboundStatus.UNKNOWN_SENDER,
+                )
+            if incomplete:
+                raise SmsError(
+                    _(
+                        "Part of your SMS starting with \"%(start)s\" did not arrive; send the whole "
+                        "message again."
+                    )
+                    % {"start": text[:20]}
                 )
             if keyword in HELP_KEYWORDS:
                 reply = _help_text()
@@ -254,34 +277,100 @@ def _read_inbox_file(path: Path) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def poll_inbox(*, inbox: str | None = None) -> dict[str, int]:
-    """Read every message file in Gammu SMSD's inbox once, act on it, and move it to processed/.
-
-    Returns counts by status. A file that cannot be read stays in place and is logged.
-    """
-    folder = Path(inbox or notify_settings().get("gammu_inbox") or "")
-    if not folder.is_dir():
-        raise FileNotFoundError(
-            f"Gammu inbox folder {folder} does not exist; check --inbox or SAO_NOTIFY['gammu_inbox']."
-        )
-    processed = folder / "processed"
-    processed.mkdir(exist_ok=True)
-
-    counts: dict[str, int] = {}
+def _inbox_groups(folder: Path) -> list[list[tuple[Path, str]]]:
+    """Group the inbox files into messages: part 00 starts one, the next parts of that sender follow."""
+    groups: list[list[tuple[Path, str]]] = []
+    last_part: dict[str, tuple[list[tuple[Path, str]], int]] = {}
     for path in sorted(folder.iterdir()):
         match = INBOX_NAME.match(path.name)
         if not path.is_file() or match is None:
             continue
+        sender, part = match["sender"], int(match["part"])
+        current = last_part.get(sender)
+        if part > 0 and current is not None and current[1] == part - 1:
+            current[0].append((path, sender))
+            last_part[sender] = (current[0], part)
+            continue
+        group = [(path, sender)]
+        groups.append(group)
+        last_part[sender] = (group, part)
+    return groups
+
+
+def poll_inbox(*, inbox: str | None = None, settle_seconds: float | None = None) -> dict[str, int]:
+    """Read every message in Gammu SMSD's inbox folder once, act on it, and move its files to processed/.
+
+    The files of a concatenated SMS are joined before parsing. Returns counts by status. A file
+    that cannot be read stays in place and is logged.
+    """
+    config = notify_settings()
+    folder = Path(inbox or config.get("gammu_inbox") or "")
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            errno.ENOENT,
+            f"Gammu inbox folder {folder} does not exist; check --inbox or SAO_NOTIFY['gammu_inbox'].",
+            str(folder),
+        )
+    if settle_seconds is None:
+        settle_seconds = float(config.get("gammu_inbox_settle_seconds", INBOX_SETTLE_SECONDS))
+    processed = folder / "processed"
+    processed.mkdir(exist_ok=True)
+
+    counts: dict[str, int] = {}
+    waiting_senders: set[str] = set()
+    for group in _inbox_groups(folder):
+        sender = group[0][1]
+        newest = max(path.stat().st_mtime for path, _sender in group)
+        # Later messages of a sender whose earlier message is still being written wait too,
+        # so that one sender's messages are acted on in the order they arrived.
+        if sender in waiting_senders or time.time() - newest < settle_seconds:
+            waiting_senders.add(sender)
+            continue
         try:
-            text = _read_inbox_file(path).strip()
+            # Parts are joined before stripping: a part may end or start with a space.
+            text = "".join(_read_inbox_file(path) for path, _sender in group).strip()
         except OSError as exc:
-            logger.error("Cannot read inbox file %s: %s", path, exc)
+            logger.error("Failed to read inbox file %s: %s", group[0][0], exc)
             counts["unreadable"] = counts.get("unreadable", 0) + 1
             continue
-        message = handle_message(source_name=path.name, sender=match["sender"], text=text)
+        message = handle_message(source_name=group[0][0].name, sender=sender, text=text)
         status = message.status if message is not None else "duplicate"
         counts[status] = counts.get(status, 0) + 1
-        shutil.move(str(path), str(processed / path.name))
+        for path, _sender in group:
+            shutil.move(str(path), str(processed / path.name))
     if counts:
         logger.info("SMS inbox %s read: %s", folder, counts)
+    return counts
+
+
+def poll_sql_inbox(
+    *, url: str | None = None, incomplete_after: dt.timedelta = gammu_sql.INCOMPLETE_AFTER
+) -> dict[str, int]:
+    """Read the unprocessed rows of gammu's inbox table once, act on each message, mark its rows.
+
+    The parts of a concatenated SMS are joined first. A message with missing parts waits, and
+    after `incomplete_after` its sender is asked to send it again. Rows are marked Processed
+    after SAO has stored the message, so a message read again after a crash in between is
+    recognised by its source name and only marked. Raises gammu_sql.GammuSqlError when gammu's
+    database cannot be read.
+    """
+    database = gammu_sql.GammuDatabase(url or notify_settings().get("gammu_sql_url") or "")
+    counts: dict[str, int] = {}
+
+    for message in gammu_sql.group_parts(gammu_sql.read_unprocessed(database)):
+        stale = not message.complete and gammu_sql.is_stale(message, after=incomplete_after)
+        if not message.complete and not stale:
+            counts["waiting"] = counts.get("waiting", 0) + 1
+            continue
+        handled = handle_message(
+            source_name=message.source_name,
+            sender=message.sender,
+            text=message.text.strip(),
+            incomplete=stale,
+        )
+        gammu_sql.mark_processed(database, message.ids)
+        status = handled.status if handled is not None else "duplicate"
+        counts[status] = counts.get(status, 0) + 1
+    if counts:
+        logger.info("Gammu SQL inbox read: %s", counts)
     return counts

@@ -116,7 +116,7 @@ def test_verifier_cannot_skip_supervisor(cast):
     with pytest.raises(AbsenceError) as error:
         absence_request_decide(request=request, action="approve", actor=cast.verifier_a)
 
-    assert error.value.code == "not_approver"
+    assert error.value.code == "wrong_stage"
 
 
 def test_plh_approves_within_dates_only(cast):

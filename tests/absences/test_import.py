@@ -7,6 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from sao.absences.models import AbsenceRequest, Channel, RequestStatus
 from sao.attendance.models import DirtyDay
@@ -27,7 +28,7 @@ def test_import_rows_and_errors(cast, tmp_path):
     )
     out, err = StringIO(), StringIO()
 
-    with pytest.raises(CommandError) as error:
+    with translation.override("en"), pytest.raises(CommandError) as error:
         call_command("import_absences", str(path), "--operator", "opa", stdout=out, stderr=err)
 
     assert "3 rows rejected" in str(error.value)

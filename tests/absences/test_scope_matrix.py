@@ -2,7 +2,8 @@
 
 request_a: staff_a1 (unit A), waiting for its atasan head_a (the supervisor_a account).
 request_b: person_b (unit B, no atasan), waiting for a verifier of agency B (there is none).
-Outside their scope everyone gets 404; inside it, anyone but the approver of the stage gets 403.
+Outside their scope everyone gets 404; inside it, anyone but the approver of the stage gets 403,
+except an approver of another stage, who gets 409 with a message naming the request's stage.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ MATRIX = [
     ("operator_bkd", "request_a", 200, 403),
     ("operator_a", "request_a", 200, 403),
     ("operator_b", "request_a", 404, 404),
-    ("verifier_a", "request_a", 200, 403),  # the verifier's stage has not come yet
+    ("verifier_a", "request_a", 200, 409),  # the verifier's stage has not come yet
     ("leader_a", "request_a", 200, 403),
     ("supervisor_a", "request_a", 200, 302),  # the atasan langsung
     ("employee_a", "request_a", 404, 404),  # staff_a2 is not staff_a1

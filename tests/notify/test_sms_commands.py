@@ -7,6 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from sao.absences.models import AbsenceRequest, AbsenceType, RequestStatus
 from sao.absences.services import absence_request_create
@@ -189,7 +190,8 @@ def test_escalate_command(phones):
     )
     out = StringIO()
 
-    call_command("escalate_absences", "--days", "3", stdout=out)
+    with translation.override("en"):
+        call_command("escalate_absences", "--days", "3", stdout=out)
 
     assert out.getvalue().strip() == "1 requests escalated."
     request.refresh_from_db()
