@@ -13,6 +13,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_ADDRESS = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_WORKERS = 2
+# Threads per worker, which overlap the wait for database commits. `sao bench ingest` measured
+# 2 gthread workers with 4 threads 1.5 to 2 times as fast as 4 sync workers for device POSTs.
+DEFAULT_THREADS = 4
 
 
 class SaoApplication(BaseApplication):
@@ -55,7 +58,8 @@ def web_serve(*, address: str, port: int, workers: int) -> None:
     options = {
         "bind": bind_address(address, port),
         "workers": workers,
-        "worker_class": "sync",
+        "worker_class": "gthread",
+        "threads": DEFAULT_THREADS,
         "timeout": 60,
         "graceful_timeout": 10,
         "accesslog": "-",

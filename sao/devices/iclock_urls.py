@@ -18,9 +18,12 @@ _ENDPOINTS = {
     "ping": iclock_views.ping,
     "fdata": iclock_views.fdata,
 }
+_SUFFIXES = ("", ".aspx", ".php")
+
+# View of each path under /iclock/ in every spelling. `IclockMiddleware` reads it too.
+ENDPOINT_VIEWS = {f"{name}{suffix}": view for name, view in _ENDPOINTS.items() for suffix in _SUFFIXES}
 
 urlpatterns = [
-    path(f"{name}{suffix}", view, name=f"iclock_{name}{suffix.replace('.', '_')}")
-    for name, view in _ENDPOINTS.items()
-    for suffix in ("", ".aspx", ".php")
+    path(path_name, view, name="iclock_" + path_name.replace(".", "_"))
+    for path_name, view in ENDPOINT_VIEWS.items()
 ]

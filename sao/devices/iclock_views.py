@@ -1,19 +1,21 @@
 """The push endpoints devices call under /iclock/: plain text, exact status codes, no CSRF.
 
-Every upload POST is handled in this order, in two transactions:
+Every upload POST is handled in this order, in one transaction with one commit:
 1. read the body (no transaction is open while the device sends it);
 2. find or register the serial, record the contact and the upload stamp, and store the raw
-   body: one commit, so the bytes survive a failure of the next step;
-3. parse the body and apply it (punches, quarantine, device state, dirty days): one commit;
-4. reply. A device that gets no 200 resends the same data later, which the ledger and the
-   punch constraint absorb.
+   body;
+3. parse the body and apply it (punches, quarantine, device state, dirty days) inside a
+   savepoint. A failed parse rolls back to the savepoint, so the body, the contact and the
+   stamp still commit, with the error on the upload for `sao replay-upload`;
+4. commit, then reply. A device that gets no 200 (the server died before the commit, or the
+   reply was lost after it) resends the same data later, which the punch constraint absorbs.
 """
 
 from __future__ import annotations
 
 import logging
 
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.http import http_date
@@ -27,9 +29,15 @@ logger = logging.getLogger(__name__)
 
 
 def text_response(text: str, *, status: int = 200) -> HttpResponse:
-    """Build a plain-text reply with a Date header, which firmware uses to check the server."""
+    """Build a plain-text reply with a Date header, which firmware uses to check the server.
+
+    Content-Length is set here because `IclockMiddleware` skips CommonMiddleware, which sets
+    it for other pages. Without it, gunicorn's threaded workers send the reply chunked. ZKTeco's
+    own server sends a Content-Length, and not every firmware is known to read chunked replies.
+    """
     response = HttpResponse(text, status=status, content_type="text/plain")
     response["Date"] = http_date()
+    response["Content-Length"] = str(len(response.content))
     return response
 
 
@@ -46,15 +54,11 @@ def _client_ip(request: HttpRequest) -> str:
 
 
 def _device(request: HttpRequest) -> Device | None:
-    """Find or register the device of the request's SN and record the contact.
-
-    The contact time before this request stays on `device.previous_contact_at`.
-    """
+    """Find or register the device of the request's SN and record the contact."""
     serial = _param(request, "SN").strip()
     if not serial:
         return None
     device = services.device_for_serial(serial=serial)
-    device.previous_contact_at = device.last_contact_at
     services.device_mark_contact(device=device, now=timezone.now(), ip_address=_client_ip(request))
     return device
 
@@ -89,34 +93,30 @@ def _too_large(request: HttpRequest, size: int) -> HttpResponse:
     return text_response("ERROR: body too large\n", status=413)
 
 
-def _receive(request: HttpRequest, body: bytes, table: str, *,
-             stamp: str = "") -> tuple[Device, RawUpload]:
+def _receive(request: HttpRequest, body: bytes, table: str, *, stamp: str = "") -> RawUpload:
     """Find or register the device, record the contact and stamp, and store the body.
 
-    All of it commits in one transaction. The contact time before this request stays on
-    `device.previous_contact_at`.
+    Runs in the caller's transaction.
     """
-    with transaction.atomic():
-        device = services.device_for_serial(serial=_param(request, "SN"))
-        device.previous_contact_at = device.last_contact_at
-        services.device_mark_contact(device=device, now=timezone.now(),
-                                     ip_address=_client_ip(request), table=table, stamp=stamp)
-        upload = services.raw_upload_store(
-            body=body, source=UploadSource.PUSH, serial=device.serial, device=device,
-            table=table, query_string=request.META.get("QUERY_STRING", ""),
-            content_type=request.META.get("CONTENT_TYPE", ""),
-        )
-    return device, upload
+    device = services.device_for_serial(serial=_param(request, "SN"))
+    services.device_mark_contact(device=device, now=timezone.now(),
+                                 ip_address=_client_ip(request), table=table, stamp=stamp)
+    return services.raw_upload_store(
+        body=body, source=UploadSource.PUSH, serial=device.serial, device=device,
+        table=table, query_string=request.META.get("QUERY_STRING", ""),
+        content_type=request.META.get("CONTENT_TYPE", ""),
+    )
 
 
-def _process(upload: RawUpload, device: Device) -> UploadOutcome:
-    """Process a stored upload in one transaction; a failure leaves the bytes for a replay."""
+def _process(upload: RawUpload) -> UploadOutcome:
+    """Process a stored upload inside a savepoint, so that a failure leaves the bytes for a replay."""
     try:
         with transaction.atomic():
-            return upload_process(upload=upload, live=True,
-                                  previous_contact_at=device.previous_contact_at)
-    except (DatabaseError, ValueError) as exc:
-        # The bytes are committed, so the device need not resend: `sao replay-upload` retries.
+            return upload_process(upload=upload, live=True)
+    except Exception as exc:
+        # Any failure of the parse, a bug included, keeps the bytes: they commit with the
+        # caller's transaction, so the device need not resend, and `sao replay-upload` can
+        # retry once the cause is fixed. A broken connection still fails the commit (500).
         logger.exception("Processing upload %s from %s failed", upload.pk, upload.serial)
         RawUpload.objects.filter(pk=upload.pk).update(parse_error=str(exc)[:2000])
         return UploadOutcome(handled=False)
@@ -180,7 +180,7 @@ def _handshake(request: HttpRequest, device: Device) -> HttpResponse:
     options = handshake_options(device=device, legacy=not push_version,
                                 push_options=_param(request, "PushOptionsFlag") == "1")
     services.device_handshake_record(device=device, push_version=push_version,
-                                     language=_param(request, "language"),
+                                     language=_param(request, "language"), now=timezone.now(),
                                      resync_sent=device.resync_requested)
     return text_response(iclock.handshake_reply(options))
 
@@ -212,9 +212,9 @@ def _cdata_post(request: HttpRequest) -> HttpResponse:
 
     params = dict(request.GET.items())
     table = upload_table(table=_param(request, "table"), params=params, body=body)
-    device, upload = _receive(request, body, table, stamp=_upload_stamp(request, table))
-
-    outcome = _process(upload, device)
+    with transaction.atomic():
+        upload = _receive(request, body, table, stamp=_upload_stamp(request, table))
+        outcome = _process(upload)
     return push_reply(outcome, table=table)
 
 
@@ -250,8 +250,9 @@ def devicecmd(request: HttpRequest) -> HttpResponse:
     if isinstance(body, HttpResponse):
         return body
 
-    device, upload = _receive(request, body, TABLE_DEVICECMD)
-    outcome = _process(upload, device)
+    with transaction.atomic():
+        upload = _receive(request, body, TABLE_DEVICECMD)
+        outcome = _process(upload)
     return push_reply(outcome, table=TABLE_DEVICECMD)
 
 
@@ -276,5 +277,6 @@ def fdata(request: HttpRequest) -> HttpResponse:
     if isinstance(body, HttpResponse):
         return body
     table = ("fdata:" + _param(request, "table"))[:20] if _param(request, "table") else "fdata"
-    _receive(request, body, table)
+    with transaction.atomic():
+        _receive(request, body, table)
     return text_response("OK")

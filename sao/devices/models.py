@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # Zone used when neither the device nor its unit names one (WITA, the province's zone).
 DEFAULT_DEVICE_TIME_ZONE = "Asia/Makassar"
@@ -17,7 +18,7 @@ DEFAULT_DEVICE_TIME_ZONE = "Asia/Makassar"
 class DeviceStatus(models.TextChoices):
     PENDING = "pending", _("Pending acceptance")
     ACTIVE = "active", _("Active")
-    RETIRED = "retired", _("Retired")
+    RETIRED = "retired", pgettext_lazy("device status", "Retired")
 
 
 class TimeZoneFormat(models.TextChoices):
@@ -56,6 +57,11 @@ class Device(models.Model):
     last_punch_at = models.DateTimeField(_("last punch"), null=True, blank=True)
     first_data_at = models.DateTimeField(_("first data received"), null=True, blank=True)
     ip_address = models.CharField(_("IP address"), max_length=45, blank=True)
+
+    # Start of the current run of requests with no silence longer than the clock tolerance
+    # (SAO_DEVICE_CLOCK_MAX_OFFSET_SECONDS), reset by each handshake. A record dated before it
+    # may have waited on the device, so it is never taken as a reading of the device clock.
+    online_since = models.DateTimeField(_("online since"), null=True, blank=True)
 
     # Clock trust: device time minus receive time, measured on realtime uploads.
     clock_offset_seconds = models.IntegerField(_("clock offset (seconds)"), null=True, blank=True)
@@ -167,8 +173,10 @@ class Punch(models.Model):
     The only later write is filling `employee` when the PIN gets mapped.
     """
 
+    # No single-column indexes on device and employee, because the composite indexes below
+    # start with them and every index slows the bulk insert of punches.
     device = models.ForeignKey(Device, verbose_name=_("device"), on_delete=models.PROTECT,
-                               related_name="punches")
+                               related_name="punches", db_index=False)
     pin = models.CharField(_("PIN"), max_length=32)
     # The device's wall-clock reading stored as if it were UTC: 07:28 on the device is kept as
     # 07:28+00:00. It is not an instant; `instant` is. Compare it only with other wall times.
@@ -182,7 +190,7 @@ class Punch(models.Model):
                                on_delete=models.PROTECT, related_name="punches")
     employee = models.ForeignKey(
         "org.Employee", verbose_name=_("employee"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="punches",
+        on_delete=models.PROTECT, related_name="punches", db_index=False,
     )
     # The device clock was not trusted when this punch arrived: review it; on its own it must
     # never make anyone late or absent.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from dataclasses import dataclass
 
@@ -57,15 +56,12 @@ class UploadOutcome:
     ingest: IngestResult | None = None
 
 
-def upload_process(
-    *, upload: RawUpload, live: bool = False, previous_contact_at: dt.datetime | None = None,
-) -> UploadOutcome:
+def upload_process(*, upload: RawUpload, live: bool = False) -> UploadOutcome:
     """Parse one stored push upload by its table and apply it.
 
     Uploads from a pending or retired device, or without a device, stay unparsed in the ledger
     (the device's options excepted, which help to identify it). `live` is True while the
-    device waits for the reply. Only then is the device clock compared with the receive time,
-    using `previous_contact_at`, the device's last request before this one.
+    device waits for the reply. Only then is the device clock compared with the receive time.
     """
     device = upload.device
     table = upload.table
@@ -76,8 +72,7 @@ def upload_process(
 
     body = bytes(upload.body)
     if table == TABLE_ATTLOG:
-        return _process_attlog(upload=upload, body=body, live=live,
-                               previous_contact_at=previous_contact_at)
+        return _process_attlog(upload=upload, body=body, live=live)
     if table == TABLE_OPERLOG:
         return _process_operlog(upload=upload, body=body)
     if table == TABLE_OPTIONS:
@@ -103,20 +98,19 @@ def _mark_parsed(upload: RawUpload, *, lines: int) -> None:
     RawUpload.objects.filter(pk=upload.pk).update(parsed_at=timezone.now(), line_count=lines)
 
 
-def _process_attlog(*, upload: RawUpload, body: bytes, live: bool,
-                    previous_contact_at: dt.datetime | None) -> UploadOutcome:
+def _process_attlog(*, upload: RawUpload, body: bytes, live: bool) -> UploadOutcome:
     device = upload.device
     records, rejected = iclock.parse_attlog(body)
 
     suspect = None
     # A reply to DATA QUERY ATTLOG carries old records, so it is no evidence of the clock offset.
     if (live and device.realtime and upload.source == UploadSource.PUSH
+            and len(records) <= services.REALTIME_MAX_LINES
             and not DeviceCommand.objects.filter(device=device, kind=CommandKind.ATTLOG_QUERY,
                                                  status=CommandStatus.SENT)
             .values_list("pk", flat=True)[:1]):
         services.device_clock_observe(device=device, records=records,
-                                      received_at=upload.received_at,
-                                      previous_contact_at=previous_contact_at)
+                                      received_at=upload.received_at)
         suspect = device.clock_suspect
 
     result = services.punches_ingest(upload=upload, device=device, records=records,

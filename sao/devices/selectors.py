@@ -44,8 +44,8 @@ def device_get(*, user, pk: int) -> Device:
 def pending_devices() -> QuerySet[Device]:
     """Return devices waiting for acceptance.
 
-    They have no unit yet, so no unit scope applies. The views show them to BKD roles and
-    to unit operators, who may accept a device into their own unit only.
+    They have no unit yet, so no unit scope applies. The views show them to BKD roles, who
+    may accept them into any unit, and to unit operators, who may only read the list.
     """
     return Device.objects.filter(status=DeviceStatus.PENDING).annotate(
         upload_count=Count("uploads"), first_upload_at=Min("uploads__received_at"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -18,12 +19,11 @@ from zoneinfo import ZoneInfo
 from django.db import IntegrityError, connection, transaction
 from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import F, Q
-from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sao.audit.services import audit_record
-from sao.devices import conf
+from sao.devices import conf, store
 from sao.devices.models import (
     CommandKind,
     CommandStatus,
@@ -78,19 +78,17 @@ def raw_upload_store(
 
     Inside a caller's transaction the row commits with that transaction.
     """
-    with transaction.atomic(savepoint=False):
-        return RawUpload.objects.create(
-            device=device,
-            serial=serial or (device.serial if device is not None else ""),
-            source=source,
-            table=table[:20],
-            received_at=received_at or timezone.now(),
-            body=bytes(body),
-            size=len(body),
-            filename=filename[:255],
-            query_string=query_string,
-            content_type=content_type[:120],
-        )
+    return store.raw_upload_insert(
+        device=device,
+        serial=serial or (device.serial if device is not None else ""),
+        source=source,
+        table=table[:20],
+        received_at=received_at or timezone.now(),
+        body=bytes(body),
+        filename=filename[:255],
+        query_string=query_string,
+        content_type=content_type[:120],
+    )
 
 
 # Replay functions of the sources parsed outside the push endpoints, by RawUpload.source.
@@ -132,10 +130,9 @@ def raw_upload_replay(*, upload: RawUpload):
 def device_for_serial(*, serial: str) -> Device:
     """Return the device with this serial, creating a pending one for an unknown serial."""
     serial = serial.strip()
-    try:
-        return Device.objects.select_related("unit").get(serial=serial)
-    except Device.DoesNotExist:
-        pass
+    device = store.device_find(serial=serial)
+    if device is not None:
+        return device
 
     try:
         with transaction.atomic():
@@ -193,6 +190,17 @@ def _device_snapshot(device: Device) -> dict:
     }
 
 
+def can_accept_devices(user) -> bool:
+    """Tell whether a user may accept a pending device, which only the BKD roles may.
+
+    A serial that is not registered belongs to no unit, so a unit operator who could accept
+    it could claim another office's machine and its punches.
+    """
+    from sao.org.scope import PROVINCE_ROLES, effective_role
+
+    return effective_role(user) in PROVINCE_ROLES
+
+
 def device_accept(
     *,
     device: Device,
@@ -205,9 +213,17 @@ def device_accept(
 ) -> Device:
     """Accept a pending device into a unit, then ingest everything it already sent.
 
-    The acceptance commits first; each stored upload is then replayed in its own transaction
-    so that one unreadable upload cannot undo the acceptance.
+    A user `actor` must hold a BKD role (`can_accept_devices`); commands run without a user
+    and give `actor_label` instead. The acceptance commits first; each stored upload is then
+    replayed in its own transaction so that one unreadable upload cannot undo the acceptance.
     """
+    if getattr(actor, "pk", None) is not None and not can_accept_devices(actor):
+        raise DeviceError(
+            _("Only the BKD operator or administrator can accept device %(serial)s.")
+            % {"serial": device.serial},
+            code="accept_needs_bkd",
+        )
+
     with transaction.atomic():
         device = Device.objects.select_for_update().get(pk=device.pk)
         if device.status != DeviceStatus.PENDING:
@@ -237,26 +253,32 @@ def device_mark_contact(*, device: Device, now: dt.datetime, ip_address: str = "
                         table: str = "", stamp: str = "") -> None:
     """Record that the device just made a request, in one UPDATE.
 
-    With `table` and `stamp`, the same UPDATE keeps the upload stamp the device sent for that
-    table (see `device_stamp_record`).
+    A silence longer than the clock tolerance since the last request starts a new online
+    run (`online_since`). With `table` and `stamp`, the same UPDATE keeps the upload stamp
+    the device sent for that table (see `device_stamp_record`).
     """
     values = {"last_contact_at": now}
+    if (device.online_since is None or device.last_contact_at is None
+            or now - device.last_contact_at > conf.clock_max_offset()):
+        values["online_since"] = now
     if ip_address:
         values["ip_address"] = ip_address[:45]
     values.update(_stamp_values(table=table, stamp=stamp))
-    Device.objects.filter(pk=device.pk).update(**values)
+    store.device_update(device_id=device.pk, values=values)
     for name, value in values.items():
         setattr(device, name, value)
 
 
 def device_handshake_record(*, device: Device, push_version: str, language: str,
-                            resync_sent: bool = False) -> None:
+                            now: dt.datetime, resync_sent: bool = False) -> None:
     """Record the push version and language a device announced in its handshake.
 
-    `resync_sent` is True when this reply carries the requested ATTLOGStamp=0, which clears
-    the request.
+    A handshake starts a new online run, because the device has just started or reconnected
+    and the records it sends next may be stored ones. `resync_sent` is True when this reply
+    carries the requested ATTLOGStamp=0, which clears the request.
     """
-    values = {"push_version": push_version[:20], "language": language[:10]}
+    values = {"push_version": push_version[:20], "language": language[:10],
+              "online_since": now}
     if resync_sent:
         values["resync_requested"] = False
     Device.objects.filter(pk=device.pk).update(**values)
@@ -325,6 +347,8 @@ class IngestResult:
     quarantined: int = 0
     unknown_pins: int = 0
     quarantined_by_reason: dict[str, list[int]] = field(default_factory=dict)
+    # PINs of the valid records that no mapping covers on the record's date.
+    unmapped_pins: set[str] = field(default_factory=set)
 
     @property
     def handled(self) -> int:
@@ -350,26 +374,26 @@ class PinResolver:
 
     def __init__(self, *, device: Device, pins: Iterable[str]):
         pins = set(pins)
-        self._by_pin: dict[str, list[tuple[int, PinMapping]]] = defaultdict(list)
+        # Per PIN: (rank, valid from, valid to, employee id), highest rank first.
+        self._by_pin: dict[str, list[tuple[int, dt.date, dt.date | None, int]]] = defaultdict(list)
         if not pins:
             return
 
-        condition = Q(device=device)
+        codes = []
         if device.unit_id is not None:
             codes = [code for code in device.unit.path.split("/") if code]
-            condition |= Q(unit__code__in=codes)
-        mappings = PinMapping.objects.filter(condition, pin__in=pins).select_related("unit")
-        for mapping in mappings:
+        rows = store.pin_mappings_fetch(device_id=device.pk, unit_codes=codes, pins=sorted(pins))
+        for pin, employee_id, mapped_device_id, depth, valid_from, valid_to in rows:
             # Device mappings rank above any unit; deeper units rank above shallower ones.
-            rank = 10_000 if mapping.device_id else mapping.unit.depth
-            self._by_pin[mapping.pin].append((rank, mapping))
+            rank = 10_000 if mapped_device_id else depth
+            self._by_pin[pin].append((rank, valid_from, valid_to, employee_id))
         for candidates in self._by_pin.values():
             candidates.sort(key=lambda item: item[0], reverse=True)
 
     def employee_id(self, pin: str, day: dt.date) -> int | None:
-        for _rank, mapping in self._by_pin.get(pin, ()):
-            if mapping.covers(day):
-                return mapping.employee_id
+        for _rank, valid_from, valid_to, employee_id in self._by_pin.get(pin, ()):
+            if valid_from <= day and (valid_to is None or day <= valid_to):
+                return employee_id
         return None
 
 
@@ -441,9 +465,21 @@ def punches_ingest(
         quarantine.append(QuarantinedRecord(upload=upload, device=device, line=line.line,
                                             raw=raw, code=line.code, message=line.message))
 
+    # A record inside these bounds with a PIN passes every check of `_quarantine_reason`, so
+    # the common case skips the call.
+    earliest_day = DEVICE_EPOCH_DATE + dt.timedelta(days=1)
+    if device.commissioned_on is not None and device.commissioned_on > earliest_day:
+        earliest_day = device.commissioned_on
+    earliest_time = dt.datetime.combine(earliest_day, dt.time.min)
+    latest_instant = received_at + future_tolerance
+
     valid: list[tuple[PunchRecord, dt.datetime]] = []
     for record in records:
-        instant = local_to_instant(record.local_time, zone)
+        instant = record.local_time.replace(tzinfo=zone).astimezone(UTC)
+        if (record.local_time >= earliest_time and instant <= latest_instant
+                and record.pin.strip()):
+            valid.append((record, instant))
+            continue
         reason = _quarantine_reason(record=record, device=device, instant=instant,
                                     received_at=received_at, future_tolerance=future_tolerance)
         if reason is None:
@@ -458,40 +494,40 @@ def punches_ingest(
     resolver = PinResolver(device=device, pins={record.pin for record, _instant in valid})
     rows = []
     unknown: set[str] = set()
+    # Looked up once, because model attribute access costs more than the rest of this loop.
+    device_id, upload_id, source = device.pk, upload.pk, upload.source
     for record, instant in valid:
         employee_id = resolver.employee_id(record.pin, record.local_time.date())
         if employee_id is None:
             unknown.add(record.pin)
         rows.append((
-            device.pk, record.pin, wall_time(record.local_time), instant, record.state,
-            record.verify, record.workcode, upload.source, upload.pk, employee_id, suspect,
-            received_at,
+            device_id, record.pin, record.local_time.replace(tzinfo=UTC), instant, record.state,
+            record.verify, record.workcode, source, upload_id, employee_id, suspect, received_at,
         ))
 
     with transaction.atomic(savepoint=False):
         inserted = _insert_punches(rows, upload=upload)
-        QuarantinedRecord.objects.bulk_create(quarantine, ignore_conflicts=True, batch_size=1000)
+        if quarantine:
+            QuarantinedRecord.objects.bulk_create(quarantine, ignore_conflicts=True,
+                                                  batch_size=1000)
 
         result.accepted = inserted.count
         result.duplicates = len(rows) - result.accepted
         result.quarantined = len(quarantine)
         result.unknown_pins = len(unknown)
+        result.unmapped_pins = unknown
         for item in quarantine:
             result.quarantined_by_reason.setdefault(item.code, []).append(item.line)
 
         if valid:
             newest = max(instant for _record, instant in valid)
-            Device.objects.filter(pk=device.pk).update(
-                last_punch_at=Greatest(Coalesce(F("last_punch_at"), newest), newest),
-                first_data_at=Coalesce(F("first_data_at"), received_at),
-            )
-        RawUpload.objects.filter(pk=upload.pk).update(
-            parsed_at=timezone.now(),
-            line_count=len(records) + len(rejected),
-            accepted_count=F("accepted_count") + result.accepted,
-            duplicate_count=F("duplicate_count") + result.duplicates,
-            quarantined_count=F("quarantined_count") + result.quarantined,
-            unknown_pin_count=result.unknown_pins,
+            store.device_punch_times_update(device_id=device.pk, newest=newest,
+                                            received_at=received_at)
+        store.raw_upload_counts_update(
+            upload_id=upload.pk, parsed_at=timezone.now(),
+            line_count=len(records) + len(rejected), accepted=result.accepted,
+            duplicates=result.duplicates, quarantined=result.quarantined,
+            unknown_pins=result.unknown_pins,
         )
 
         if inserted.mapped:
@@ -579,16 +615,9 @@ def _insert_punches_sqlite(rows: list[tuple], *, upload: RawUpload) -> PunchInse
     return PunchInsert(count=count, mapped=mapped)
 
 
-def _insert_punches_copy(rows: list[tuple]) -> PunchInsert:
-    """Insert on PostgreSQL: COPY into a temporary staging table, then one INSERT ... SELECT.
-
-    The staging table lives as long as the database session. After its first call in a
-    session, CREATE ... IF NOT EXISTS only looks it up, which also covers a pooler that
-    hands out another session. The merge statement empties the table, so several calls in
-    one transaction stay apart, and ON COMMIT DELETE ROWS frees its pages, which autovacuum
-    never visits. `line_order` keeps the order of the lines, so of two lines with the same
-    key the first one is stored, as on SQLite.
-    """
+@functools.lru_cache(maxsize=2)
+def _punch_copy_sql(vendor: str) -> tuple[str, str, str]:
+    """Return the statements of the PostgreSQL insert: create the stage, COPY, merge."""
     quote = connection.ops.quote_name
     stage = quote(PUNCH_STAGE_TABLE)
     columns = ", ".join(quote(name) for name in PUNCH_INSERT_COLUMNS)
@@ -608,6 +637,20 @@ def _insert_punches_copy(rows: list[tuple]) -> PunchInsert:
         "array_agg(instant) FILTER (WHERE employee_id IS NOT NULL) "
         "FROM inserted"
     )
+    return create_sql, copy_sql, merge_sql
+
+
+def _insert_punches_copy(rows: list[tuple]) -> PunchInsert:
+    """Insert on PostgreSQL: COPY into a temporary staging table, then one INSERT ... SELECT.
+
+    The staging table lives as long as the database session. After its first call in a
+    session, CREATE ... IF NOT EXISTS only looks it up, which also covers a pooler that
+    hands out another session. The merge statement empties the table, so several calls in
+    one transaction stay apart, and ON COMMIT DELETE ROWS frees its pages, which autovacuum
+    never visits. `line_order` keeps the order of the lines, so of two lines with the same
+    key the first one is stored, as on SQLite.
+    """
+    create_sql, copy_sql, merge_sql = _punch_copy_sql(connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(create_sql)
         # Django neither wraps nor logs COPY. Its errors become Django's DatabaseError here for
@@ -651,32 +694,35 @@ def device_clock_observe(
     device: Device,
     records: Sequence[PunchRecord],
     received_at: dt.datetime,
-    previous_contact_at: dt.datetime | None = None,
 ) -> int | None:
     """Measure the device clock offset on a realtime upload and flag the device when it drifts.
 
     Returns the offset in seconds (device time minus receive time), or None when the upload
-    cannot tell: a batch of several records, or a record older than the receive time that
-    may simply have been uploaded late. A record behind the receive time counts only when
-    the device was in contact within the offline threshold before this request and the
-    record is newer than its last punch. An online realtime device sends a new punch at once.
+    cannot tell. ATTLOG lines carry no time of sending, so only a punch the device made
+    while it was online, and therefore sent at once, shows the device's current time. The
+    upload tells nothing when:
+    - it has several records (a backlog or a query reply, not one new punch);
+    - its newest record is dated before `device.online_since`, the start of the current
+      online run, so it may have been stored during an outage or before a restart;
+    - its newest record is not newer than the device's last punch (a resend).
+    A stored record that passes these checks was sent at most one tolerance late, because
+    a longer silence starts a new run, so it cannot make the offset exceed the tolerance.
     """
     if not records or len(records) > REALTIME_MAX_LINES:
         return None
 
     newest = max(local_to_instant(record.local_time, device.zone) for record in records)
-    offset = int((newest - received_at).total_seconds())
-    if offset < 0:
-        online_before = (previous_contact_at is not None
-                         and received_at - previous_contact_at <= conf.offline_after())
-        newer = device.last_punch_at is None or newest > device.last_punch_at
-        if not (online_before and newer):
-            return None
+    if device.online_since is None or newest < device.online_since:
+        return None
+    if device.last_punch_at is not None and newest <= device.last_punch_at:
+        return None
 
+    offset = int((newest - received_at).total_seconds())
     drifted = abs(offset) > conf.clock_max_offset().total_seconds()
-    Device.objects.filter(pk=device.pk).update(
-        clock_offset_seconds=offset, clock_checked_at=received_at, clock_suspect=drifted,
-    )
+    store.device_update(device_id=device.pk, values={
+        "clock_offset_seconds": offset, "clock_checked_at": received_at,
+        "clock_suspect": drifted,
+    })
     if drifted and not device.clock_suspect:
         logger.warning("Device %s clock is off by %s s; its punches are flagged suspect",
                        device.serial, offset)

@@ -2,7 +2,7 @@
 
 Every read goes through the selectors, which apply the unit scope (404 outside it). Changes
 are open to the roles that edit the master data (BKD admin and operator, unit operator)
-and go through the audited services.
+and go through the audited services. Accepting a pending device is a BKD decision.
 """
 
 from __future__ import annotations
@@ -108,30 +108,35 @@ def device_clock_trust(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def pending_list(request: HttpRequest) -> HttpResponse:
+    """List pending devices, with an accept form per device for BKD and read-only for unit operators."""
     _require_editor(request)
-    units = scope_queryset(user=request.user, queryset=Unit.objects.all())
-    rows = [(device, DeviceAcceptForm(units=units, prefix=f"d{device.pk}"))
+    can_accept = services.can_accept_devices(request.user)
+    units = Unit.objects.all()
+    rows = [(device, DeviceAcceptForm(units=units, prefix=f"d{device.pk}") if can_accept
+             else None)
             for device in selectors.pending_devices()]
-    return render(request, "devices/pending_list.html", {"rows": rows})
+    return render(request, "devices/pending_list.html",
+                  {"rows": rows, "can_accept": can_accept})
 
 
 @login_required
 @require_POST
 def pending_accept(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_editor(request)
-    # A pending device has no unit, so no scope applies; the unit choice below is scoped.
+    if not services.can_accept_devices(request.user):
+        raise PermissionDenied
     device = Device.objects.filter(pk=pk, status=DeviceStatus.PENDING).first()
     if device is None:
         messages.error(request, _("That device is no longer pending."))
         return redirect("devices:pending_list")
 
-    units = scope_queryset(user=request.user, queryset=Unit.objects.all())
+    units = Unit.objects.all()
     form = DeviceAcceptForm(request.POST, units=units, prefix=f"d{device.pk}")
     if not form.is_valid():
         rows = [(item, form if item.pk == device.pk else
                  DeviceAcceptForm(units=units, prefix=f"d{item.pk}"))
                 for item in selectors.pending_devices()]
-        return render(request, "devices/pending_list.html", {"rows": rows}, status=400)
+        return render(request, "devices/pending_list.html",
+                      {"rows": rows, "can_accept": True}, status=400)
 
     data = form.cleaned_data
     if data["name"]:

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from sao.audit.models import AuditEntry
 from sao.devices.importing import devices_import, pin_map_import
@@ -34,6 +35,13 @@ from tests.devices.push_support import (
     freeze_now,
     post_body,
 )
+
+
+def call_in_english(*args) -> None:
+    """Run a command with English output, because commands otherwise write Indonesian."""
+    with translation.override("en"):
+        call_command(*args)
+
 
 pytestmark = pytest.mark.django_db
 
@@ -200,7 +208,7 @@ def test_replay_upload_adds_only_missing(cast, capsys):
     upload = RawUpload.objects.get(device=device)
     Punch.objects.filter(device=device, state=1).delete()  # simulate lost rows
 
-    call_command("replay_upload", str(upload.pk))
+    call_in_english("replay_upload", str(upload.pk))
 
     assert Punch.objects.filter(device=device).count() == 5
     assert "2 punches added, 5 duplicates" in capsys.readouterr().out
@@ -208,6 +216,11 @@ def test_replay_upload_adds_only_missing(cast, capsys):
 
 def test_replay_unknown_id(cast):
     with pytest.raises(CommandError, match="Raw upload 999 not found"):
+        call_in_english("replay_upload", "999")
+
+
+def test_replay_messages_in_indonesian(cast):
+    with pytest.raises(CommandError, match="Unggahan mentah 999 tidak ditemukan"):
         call_command("replay_upload", "999")
 
 
@@ -217,7 +230,7 @@ def test_replay_pending_device_refused(cast):
     upload = RawUpload.objects.get(serial="PEND-1")
 
     with pytest.raises(CommandError, match="not active"):
-        call_command("replay_upload", str(upload.pk))
+        call_in_english("replay_upload", str(upload.pk))
 
 
 # --- sao import-devices and import-pin-map ---------------------------------------------------
@@ -231,7 +244,7 @@ def test_import_devices_accepts_pending_and_ingests(cast, tmp_path, capsys):
                     "PEND-2,UPT-A,X100-C,Asia/Makassar,2020-01-01\n"
                     "NEW-3,upt-b,X903,,\n")
 
-    call_command("import_devices", str(path))
+    call_in_english("import_devices", str(path))
 
     pend = Device.objects.get(serial="PEND-2")
     new = Device.objects.get(serial="NEW-3")
@@ -242,7 +255,7 @@ def test_import_devices_accepts_pending_and_ingests(cast, tmp_path, capsys):
     assert Punch.objects.filter(device=pend).count() == 6
     assert "1 created, 1 updated" in capsys.readouterr().out
 
-    call_command("import_devices", str(path))
+    call_in_english("import_devices", str(path))
     assert "0 created, 0 updated, 2 unchanged" in capsys.readouterr().out
 
 
@@ -272,7 +285,7 @@ def test_import_devices_command_fails_on_row_errors(cast, tmp_path, capsys):
     path.write_text("serial,unit_code,model,time_zone,commissioned_on\nX,NOPE,,,\n")
 
     with pytest.raises(CommandError, match="1 rows rejected, nothing imported"):
-        call_command("import_devices", str(path))
+        call_in_english("import_devices", str(path))
 
     errors = capsys.readouterr().err
     assert "devices.csv" in errors
@@ -325,11 +338,11 @@ def test_import_pin_map_attaches_stored_punches(cast, tmp_path, capsys):
                     f"{SERIAL},,9999,198001012005011999,2024-03-18\n"
                     f",UPT-A,0012,{cast.staff_a1.nip},2024-01-01\n")
 
-    call_command("import_pin_map", str(path))
+    call_in_english("import_pin_map", str(path))
 
     assert Punch.objects.get(pin="9999").employee == gede
     assert Punch.objects.get(pin="0012").employee == cast.staff_a1
     assert PinMapping.objects.get(pin="0012").unit == cast.unit_a
     assert "2 created, 0 unchanged; 2 stored punches attached" in capsys.readouterr().out
-    call_command("import_pin_map", str(path))
+    call_in_english("import_pin_map", str(path))
     assert "0 created, 2 unchanged" in capsys.readouterr().out

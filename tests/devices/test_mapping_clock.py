@@ -226,18 +226,104 @@ def test_clock_ahead_flags_device_and_punch(cast, monkeypatch):
     assert Punch.objects.get(device=device).suspect is True
 
 
+def poll(device: Device, monkeypatch, *, start: dt.datetime, end: dt.datetime,
+         every: dt.timedelta = dt.timedelta(minutes=4)) -> None:
+    """Send getrequest heartbeats from `start` to `end` (inclusive), one every `every`."""
+    moment = start
+    while moment <= end:
+        freeze_now(monkeypatch, moment)
+        device_client().get(f"/iclock/getrequest?SN={device.serial}")
+        moment += every
+
+
 def test_clock_behind_while_online_flags_device(cast, monkeypatch):
     device = active_device("CLOCK-2", cast.unit_a)
-    now = dt.datetime(2024, 3, 4, 8, 0, tzinfo=WITA)
-    freeze_now(monkeypatch, now)
-    device_client().get(f"/iclock/getrequest?SN={device.serial}")
+    poll(device, monkeypatch, start=dt.datetime(2024, 3, 4, 7, 0, tzinfo=WITA),
+         end=dt.datetime(2024, 3, 4, 8, 0, tzinfo=WITA))
 
-    freeze_now(monkeypatch, now + dt.timedelta(seconds=30))
+    freeze_now(monkeypatch, dt.datetime(2024, 3, 4, 8, 0, 30, tzinfo=WITA))
     push(device.serial, ["1001\t2024-03-04 07:30:00\t0\t1"])  # 30 min behind
 
     device.refresh_from_db()
     assert device.clock_offset_seconds == -1830
     assert device.clock_suspect is True
+
+
+def test_punch_older_than_online_run_not_measured(cast, monkeypatch):
+    """Online only since 08:00, a punch dated 07:30 may have waited on the device."""
+    device = active_device("CLOCK-6", cast.unit_a)
+    poll(device, monkeypatch, start=dt.datetime(2024, 3, 4, 8, 0, tzinfo=WITA),
+         end=dt.datetime(2024, 3, 4, 8, 0, tzinfo=WITA))
+
+    freeze_now(monkeypatch, dt.datetime(2024, 3, 4, 8, 0, 30, tzinfo=WITA))
+    push(device.serial, ["1001\t2024-03-04 07:30:00\t0\t1"])
+
+    device.refresh_from_db()
+    assert device.clock_offset_seconds is None
+    assert device.clock_suspect is False
+
+
+@pytest.mark.parametrize("poll_first", [True, False])
+def test_outage_backlog_last_batch_not_a_clock_fault(cast, monkeypatch, poll_first):
+    """A last batch of two stored punches after an outage does not measure the clock.
+
+    The device clock is right. It polls until 07:00, loses its link until 09:00, and stores
+    52 punches from 07:10 on. Back online, it sends them in batches of 50 and 2, with or
+    without a heartbeat first.
+    """
+    device = active_device("CLOCK-7", cast.unit_a)
+    poll(device, monkeypatch, start=dt.datetime(2024, 3, 4, 6, 0, tzinfo=WITA),
+         end=dt.datetime(2024, 3, 4, 7, 0, tzinfo=WITA))
+    stored = [f"{1000 + number}\t2024-03-04 07:{10 + number // 2:02d}:{number % 2 * 30:02d}\t0\t1"
+              for number in range(52)]
+
+    back = dt.datetime(2024, 3, 4, 9, 0, tzinfo=WITA)
+    if poll_first:
+        poll(device, monkeypatch, start=back, end=back)
+    freeze_now(monkeypatch, back + dt.timedelta(seconds=2))
+    first = push(device.serial, stored[:50])
+    freeze_now(monkeypatch, back + dt.timedelta(seconds=3))
+    last = push(device.serial, stored[50:])
+
+    device.refresh_from_db()
+    assert (first.content, last.content) == (b"OK: 50", b"OK: 2")
+    assert device.clock_offset_seconds is None
+    assert device.clock_suspect is False
+    assert Punch.objects.filter(device=device).count() == 52
+    assert Punch.objects.filter(device=device, suspect=True).count() == 0
+
+
+def test_fresh_punch_after_backlog_measured(cast, monkeypatch):
+    """Once the backlog is in, a punch made online measures the clock again."""
+    device = active_device("CLOCK-8", cast.unit_a)
+    back = dt.datetime(2024, 3, 4, 9, 0, tzinfo=WITA)
+    freeze_now(monkeypatch, back)
+    push(device.serial, ["1001\t2024-03-04 07:10:00\t0\t1"])
+    poll(device, monkeypatch, start=back + dt.timedelta(minutes=1),
+         end=back + dt.timedelta(minutes=10))
+
+    freeze_now(monkeypatch, back + dt.timedelta(minutes=10, seconds=4))
+    push(device.serial, ["1002\t2024-03-04 09:10:00\t0\t1"])
+
+    device.refresh_from_db()
+    assert device.clock_offset_seconds == -4
+    assert device.clock_suspect is False
+
+
+def test_handshake_starts_new_online_run(cast, monkeypatch):
+    """A punch dated before a restart's handshake may be a stored one, so it measures nothing."""
+    device = active_device("CLOCK-9", cast.unit_a)
+    poll(device, monkeypatch, start=dt.datetime(2024, 3, 4, 7, 0, tzinfo=WITA),
+         end=dt.datetime(2024, 3, 4, 8, 0, tzinfo=WITA))
+    freeze_now(monkeypatch, dt.datetime(2024, 3, 4, 8, 0, 10, tzinfo=WITA))
+    device_client().get(f"/iclock/cdata?SN={device.serial}&options=all&pushver=2.4.0")
+
+    freeze_now(monkeypatch, dt.datetime(2024, 3, 4, 8, 0, 20, tzinfo=WITA))
+    push(device.serial, ["1001\t2024-03-04 07:59:00\t0\t1"])
+
+    device.refresh_from_db()
+    assert device.online_since == dt.datetime(2024, 3, 4, 8, 0, 10, tzinfo=WITA)
+    assert device.clock_offset_seconds is None
 
 
 def test_backlog_after_silence_is_not_a_clock_fault(cast, monkeypatch):

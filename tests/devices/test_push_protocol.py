@@ -166,11 +166,12 @@ def test_realtime_punch_after_handshake_offset_near_zero(cast, monkeypatch):
     """BC-07: after the handshake, a realtime punch shows clock offset 0 ± 1 min."""
     active_device(SERIAL, cast.unit_a)
     client = device_client()
-    now = dt.datetime(2024, 3, 4, 7, 28, 20, tzinfo=WITA)
+    now = dt.datetime(2024, 3, 4, 7, 28, 10, tzinfo=WITA)
     freeze_now(monkeypatch, now)
     client.get(f"/iclock/cdata?SN={SERIAL}&options=all&pushver=2.4.1")
 
-    freeze_now(monkeypatch, now + dt.timedelta(seconds=5))
+    # The punch of 07:28:15 is made after the handshake and sent 5 s later.
+    freeze_now(monkeypatch, now + dt.timedelta(seconds=10))
     post_body(client, f"/iclock/cdata?SN={SERIAL}&table=ATTLOG&Stamp=9999",
               b"1001\t2024-03-04 07:28:15\t0\t1\t0\t0\t0\n")
 
@@ -336,6 +337,34 @@ def test_missing_serial_is_400():
 
     assert response.status_code == 400
     assert response["Content-Type"] == "text/plain"
+
+
+def test_iclock_skips_web_middleware(cast):
+    """Device requests get no session, CSRF or language handling, only the device reply."""
+    active_device(SERIAL, cast.unit_a)
+
+    response = device_client().get(f"/iclock/getrequest?SN={SERIAL}")
+
+    assert response.status_code == 200
+    assert response.content == b"OK"
+    assert response["Content-Length"] == "2"  # never chunked
+    assert "Content-Language" not in response  # set by the per-user language middleware
+    assert "X-Frame-Options" not in response  # set by the clickjacking middleware
+    assert not response.cookies
+
+
+def test_iclock_keeps_host_check(cast, settings):
+    settings.ALLOWED_HOSTS = ["sao.example"]
+
+    response = device_client().get(f"/iclock/getrequest?SN={SERIAL}", HTTP_HOST="evil.example")
+
+    assert response.status_code == 400
+    assert not Device.objects.filter(serial=SERIAL).exists()
+
+
+def test_iclock_unknown_path_is_404(cast):
+    assert device_client().post("/iclock/registry?SN=X", data=b"",
+                                content_type="text/plain").status_code == 404
 
 
 def test_devicecmd_get_is_405(cast):

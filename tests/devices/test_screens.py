@@ -3,7 +3,8 @@
 Who sees which device (cast in tests/conftest.py): the BKD admin and operator see every
 device; operator_a and verifier_a see the device of UPT A (verifier_a through agency A);
 operator_b sees only the device of UPT B. Devices outside the scope answer 404. Actions
-(accept, map, queue) are open to the BKD roles and unit operators; verifier_a gets 403.
+(map, queue) are open to the BKD roles and unit operators; verifier_a gets 403. Accepting a
+pending device is open to the BKD roles only.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.urls import reverse
 
 from sao.audit.models import AuditEntry
 from sao.devices.models import Device, DeviceCommand, DeviceStatus, PinMapping, Punch
+from sao.devices.services import DeviceError, device_accept
 from tests.devices.push_support import active_device, case_bytes, device_client, post_body
 
 pytestmark = pytest.mark.django_db
@@ -90,30 +92,91 @@ def test_device_detail_shows_uploads_and_quarantine(cast, devices):
     assert "empty_pin" in content
 
 
-def test_pending_accept_by_unit_operator(cast):
-    post_body(device_client(), "/iclock/cdata?SN=PEND-9&table=ATTLOG&Stamp=9999",
+def pending_device(serial: str = "PEND-9") -> Device:
+    """Return a pending device that has posted the six punches of `BC-10_status_codes.attlog`."""
+    post_body(device_client(), f"/iclock/cdata?SN={serial}&table=ATTLOG&Stamp=9999",
               case_bytes("BC-10_status_codes.attlog"))
-    device = Device.objects.get(serial="PEND-9")
-    client = login(cast.operator_a)
-    assert "PEND-9" in client.get(reverse("devices:pending_list")).content.decode()
+    return Device.objects.get(serial=serial)
 
-    rejected = client.post(reverse("devices:pending_accept", args=[device.pk]),
-                          {f"d{device.pk}-unit": cast.unit_b.pk,
-                           f"d{device.pk}-time_zone_format": "hours"})
-    accepted = client.post(reverse("devices:pending_accept", args=[device.pk]),
-                           {f"d{device.pk}-unit": cast.unit_a.pk,
-                            f"d{device.pk}-time_zone_format": "minutes",
-                            f"d{device.pk}-commissioned_on": "2020-01-01"})
+
+def accept_form(device: Device, unit, *, time_zone_format: str = "hours") -> dict:
+    return {f"d{device.pk}-unit": unit.pk, f"d{device.pk}-time_zone_format": time_zone_format,
+            f"d{device.pk}-commissioned_on": "2020-01-01"}
+
+
+def test_pending_accept_by_bkd_operator(cast):
+    device = pending_device()
+    client = login(cast.operator_bkd)
+
+    response = client.post(reverse("devices:pending_accept", args=[device.pk]),
+                           accept_form(device, cast.unit_b, time_zone_format="minutes"))
 
     device.refresh_from_db()
-    assert rejected.status_code == 400  # UPT B is outside operator_a's units
-    assert accepted.status_code == 302
+    assert response.status_code == 302
     assert (device.status, device.unit, device.time_zone_format) == (
-        DeviceStatus.ACTIVE, cast.unit_a, "minutes")
+        DeviceStatus.ACTIVE, cast.unit_b, "minutes")
     assert Punch.objects.filter(device=device).count() == 6
     entry = AuditEntry.objects.get(action="device.accept")
-    assert entry.actor == cast.operator_a
-    assert entry.new_value["unit_id"] == cast.unit_a.pk
+    assert entry.actor == cast.operator_bkd
+    assert entry.new_value["unit_id"] == cast.unit_b.pk
+
+
+# Only the BKD roles may accept a pending device. A unit operator gets 403 even for their own
+# unit, because an unregistered serial belongs to no unit yet.
+@pytest.mark.parametrize(("role", "status", "accepted"), [
+    ("admin_bkd", 302, True),
+    ("operator_bkd", 302, True),
+    ("operator_a", 403, False),
+    ("operator_b", 403, False),
+    ("verifier_a", 403, False),
+    ("leader_a", 403, False),
+    ("supervisor_a", 403, False),
+    ("employee_a", 403, False),
+    ("outsider", 403, False),
+])
+def test_pending_accept_role_matrix(cast, role, status, accepted):
+    device = pending_device()
+
+    response = login(getattr(cast, role)).post(
+        reverse("devices:pending_accept", args=[device.pk]), accept_form(device, cast.unit_a))
+
+    device.refresh_from_db()
+    assert response.status_code == status
+    assert (device.status == DeviceStatus.ACTIVE) is accepted
+    assert Punch.objects.filter(device=device).count() == (6 if accepted else 0)
+    assert AuditEntry.objects.filter(action="device.accept").count() == (1 if accepted else 0)
+
+
+def test_pending_list_read_only_for_unit_operator(cast):
+    device = pending_device()
+
+    response = login(cast.operator_a).get(reverse("devices:pending_list"))
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-serial="PEND-9"' in content
+    assert reverse("devices:pending_accept", args=[device.pk]) not in content
+    assert 'data-testid="accept-rule"' in content
+
+
+def test_pending_list_form_for_bkd(cast):
+    device = pending_device()
+
+    content = login(cast.admin_bkd).get(reverse("devices:pending_list")).content.decode()
+
+    assert reverse("devices:pending_accept", args=[device.pk]) in content
+    assert f'name="d{device.pk}-unit"' in content
+
+
+def test_accept_service_rejects_unit_operator(cast):
+    device = pending_device()
+
+    with pytest.raises(DeviceError) as raised:
+        device_accept(device=device, unit=cast.unit_a, actor=cast.operator_a)
+
+    assert raised.value.code == "accept_needs_bkd"
+    device.refresh_from_db()
+    assert device.status == DeviceStatus.PENDING
 
 
 def test_pending_list_needs_editor(cast):

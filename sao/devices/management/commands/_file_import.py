@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from sao.org.importing.common import ImportFileError
 
@@ -24,15 +25,15 @@ class FileImportCommand(BaseCommand):
 
     def handle(self, *args, file: Path, **options):
         if not file.is_file():
-            raise CommandError(f"File {file} not found.")
+            raise CommandError(_("File %(file)s not found; check the path.") % {"file": file})
         try:
             result = self.import_file(data=file.read_bytes(), filename=file.name)
         except ImportFileError as exc:
-            raise CommandError(f"{file}: {exc}") from exc
+            raise CommandError(_("%(file)s: %(error)s") % {"file": file, "error": exc}) from exc
 
         for error in result.errors:
-            self.stderr.write(f"{file}: {error}")
+            self.stderr.write(_("%(file)s: %(error)s") % {"file": file, "error": error})
         if result.errors:
-            raise CommandError(f"{len(result.errors)} rows rejected, nothing imported; fix them "
-                               "and import again.")
+            raise CommandError(_("%(count)s rows rejected, nothing imported; fix them and import "
+                                 "again.") % {"count": len(result.errors)})
         self.stdout.write(self.summary(result))
