@@ -1,71 +1,79 @@
 """Loading engine inputs in bulk, running the engine and storing DailyResult rows.
 
 Work is done per chunk of employees with one query per input kind (employees, legal statuses,
-schedule assignments, rosters, punches, absences, outages, closed months), never one query per
-employee-day. Results are written with a bulk upsert on (employee, date, shift_code); rows of
-shifts that no longer exist in the range are deleted. Days in a closed month are left untouched.
+unit assignments, schedule assignments, rosters, punches, absences, outages, stored results),
+never one query per employee-day. Employees with only office days, no absence, no outage and no
+suspect punch go through the engine's fast path (sao.attendance.fastpath), the others through
+`compute_days`. Only new and changed rows are written (sao.attendance.storage), rows of shifts
+that no longer exist in the range are deleted, and days in a closed month are left untouched.
+
+The schedule of a day follows the unit the employee was assigned to on that day (UnitAssignment),
+so a transfer (mutasi) on the 15th gives the old unit's profile, time zone and result unit before
+the 15th and the new unit's from the 15th.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.db import connection, connections, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from sao.attendance.engine import (
-    AbsenceInput,
-    DayResult,
-    DaySchedule,
-    OutageWindow,
-    PunchInput,
-    compute_days,
+from sao.attendance.engine import AbsenceInput, DayResult, OutageWindow
+from sao.attendance.fastpath import to_micros
+from sao.attendance.models import DirtyDay, MonthClose, MonthCloseStatus
+from sao.attendance.rows import (
+    ChunkInputs,
+    ChunkRows,
+    ComputeContext,
+    ComputeStats,
+    EmployeePunches,
+    add_employee_rows,
+    current_placement,
+    employee_schedule,
+    engine_results,
+    engine_row,
+    is_frozen,
+    punch_inputs,
 )
-from sao.attendance.models import DailyResult, DirtyDay, MonthClose, MonthCloseStatus
+from sao.attendance.schedules import (
+    EmployeeRow,
+    UnitPlacement,
+    build_schedules,
+    dates_between,
+)
+from sao.attendance.storage import HASH_COLUMN, WRITE_BATCH_SIZE, load_stored, write_results
 from sao.calendars.holidays import holidays_between
 from sao.calendars.models import EmployeeSchedule, HolidayOverride, RosterEntry
 from sao.calendars.policy import Policy
 from sao.calendars.services import active_policy
-from sao.org.models import WORKING_LEGAL_STATUSES, Employee, LegalStatusPeriod
+from sao.org.models import Employee, LegalStatusPeriod, UnitAssignment
+
+# Names other modules import from here.
+__all__ = [
+    "CHUNK_SIZE",
+    "ComputeStats",
+    "EmployeeRow",
+    "build_schedules",
+    "explain_day",
+    "load_absences",
+    "load_outages",
+    "load_punches",
+    "punch_inputs",
+    "recompute",
+    "recompute_dirty",
+]
 
 logger = logging.getLogger("sao.attendance.compute")
 
 CHUNK_SIZE = 2000
-WRITE_BATCH_SIZE = 5000
-
-
-@dataclass
-class ComputeStats:
-    employees: int = 0
-    results: int = 0
-    deleted: int = 0
-    frozen_skipped: int = 0
-    punches: int = 0
-    seconds: float = 0.0
-    # Wall time per phase, summed over chunks: loading inputs, running the engine, writing.
-    load_seconds: float = 0.0
-    engine_seconds: float = 0.0
-    write_seconds: float = 0.0
-    by_status: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass
-class EmployeeRow:
-    pk: int
-    kind: str
-    legal_status: str
-    unit_id: int
-    unit_code: str
-    unit_path: str
-    time_zone: str
-    schedule_profile: str
 
 
 # ---------------------------------------------------------------------------------------------
@@ -90,96 +98,131 @@ def load_outages(
 
 def load_punches(
     *, employee_ids: list[int], start: dt.datetime, end: dt.datetime
-) -> dict[int, list[PunchInput]]:
+) -> dict[int, EmployeePunches]:
     """Return the mapped punches with start <= instant < end, by employee id, in one query."""
     from sao.devices.models import Punch
 
-    found: dict[int, list[PunchInput]] = defaultdict(list)
+    found: dict[int, EmployeePunches] = {}
+    if connection.vendor == "postgresql":
+        # PostgreSQL groups the punches into one array row per employee and converts instants to
+        # microseconds exactly (extract returns numeric). Parsing int arrays is far cheaper than
+        # building a tuple and an aware datetime per punch.
+        table = connection.ops.quote_name(Punch._meta.db_table)
+        sql = (
+            "SELECT employee_id, array_agg((extract(epoch FROM instant) * 1000000)::bigint), "  # noqa: S608
+            "array_agg(state), array_agg(id), array_agg(suspect), bool_or(suspect) "
+            f"FROM {table} WHERE employee_id = ANY(%s) AND instant >= %s AND instant < %s "
+            "GROUP BY employee_id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [list(employee_ids), start, end])
+            for employee_id, instants, states, ids, suspects, any_suspect in cursor.fetchall():
+                found[employee_id] = EmployeePunches(instants, states, ids, suspects if any_suspect else None)
+        return found
+
     rows = Punch.objects.filter(
         employee_id__in=employee_ids, instant__gte=start, instant__lt=end
     ).values_list("employee_id", "instant", "state", "suspect", "pk")
     for employee_id, instant, state, suspect, pk in rows.iterator(chunk_size=20000):
-        found[employee_id].append(PunchInput(instant=instant, state=state, suspect=suspect, punch_id=pk))
+        punches = found.get(employee_id)
+        if punches is None:
+            punches = found[employee_id] = EmployeePunches([], [], [], [])
+        punches.instants.append(to_micros(instant))
+        punches.states.append(state)
+        punches.ids.append(pk)
+        punches.suspects.append(suspect)
+    for punches in found.values():
+        if not any(punches.suspects):
+            punches.suspects = None
     return found
 
 
 # ---------------------------------------------------------------------------------------------
-# Schedules
+# Loading the inputs of a chunk
 
 
-def _dates(start: dt.date, end: dt.date) -> list[dt.date]:
-    return [start + dt.timedelta(days=offset) for offset in range((end - start).days + 1)]
+def employees_filter(ids: list[int]) -> Q:
+    """Return a filter on employee_id that selects at least the employees `ids`.
 
-
-def _active_dates(
-    row: EmployeeRow, periods: list[tuple[str, dt.date, dt.date | None]], dates: list[dt.date]
-) -> set[dt.date]:
-    """Return the dates on which the employee's legal status puts them at work."""
-    if not periods:
-        return set(dates) if row.legal_status in WORKING_LEGAL_STATUSES else set()
-    active = set()
-    for day in dates:
-        status = None
-        for code, valid_from, valid_to in periods:
-            if valid_from <= day and (valid_to is None or day <= valid_to):
-                status = code
-        if status in WORKING_LEGAL_STATUSES:
-            active.add(day)
-    return active
-
-
-def build_schedules(
-    *,
-    policy: Policy,
-    row: EmployeeRow,
-    dates: list[dt.date],
-    assignments: list[tuple[str, dt.date, dt.date | None]],
-    roster: dict[dt.date, list[tuple[str, bool]]],
-    active: set[dt.date],
-    cache: dict | None = None,
-) -> list[DaySchedule]:
-    """Build the scheduled days (and shifts) of one employee for `dates`.
-
-    `cache` shares the schedule objects between employees with the same profile, date and zone.
+    A chunk of a whole province is mostly consecutive ids. A range is then one condition, where an
+    IN list of 2,000 ids is 2,000 parameters to bind and parse. The range may also select rows of
+    other employees (at most as many again), which the callers ignore because they look rows up by
+    employee id.
     """
-    cache = {} if cache is None else cache
-    days: list[DaySchedule] = []
-    default_profile = policy.profile_for(schedule_profile=row.schedule_profile, unit_code=row.unit_code)
-    time_zone = row.time_zone or policy.time_zone
-    for day in dates:
-        if day not in active:
-            continue
-        profile = default_profile
-        for code, valid_from, valid_to in assignments:
-            if valid_from <= day and (valid_to is None or day <= valid_to):
-                profile = policy.profiles[code]
-        if profile.rostered:
-            shifts = roster.get(day, [])
-            if not shifts:
-                key = (profile.code, day, time_zone, "")
-                if key not in cache:
-                    cache[key] = DaySchedule(
-                        work_date=day,
-                        time_zone=time_zone,
-                        is_working=False,
-                        profile_code=profile.code,
-                        rule_version=f"v{policy.version}:{profile.code}:no-roster",
-                        rules=policy.rules,
-                    )
-                days.append(cache[key])
-            for shift_code, works_on_holiday in shifts:
-                key = (profile.code, day, time_zone, shift_code, works_on_holiday)
-                if key not in cache:
-                    cache[key] = policy.shift_day(
-                        profile, shift_code, day, time_zone, works_on_holiday=works_on_holiday
-                    )
-                days.append(cache[key])
+    if ids:
+        first, last = min(ids), max(ids)
+        if last - first < 2 * len(ids):
+            return Q(employee_id__gte=first, employee_id__lte=last)
+    return Q(employee_id__in=ids)
+
+
+def load_inputs(ids: list[int], *, policy: Policy, dates: list[dt.date]) -> ChunkInputs:
+    """Load the inputs of the employees `ids` for `dates`, one query per input kind."""
+    of_employees = employees_filter(ids)
+    periods: dict[int, list] = defaultdict(list)
+    for employee_id, code, valid_from, valid_to in (
+        LegalStatusPeriod.objects.filter(of_employees)
+        .order_by("valid_from")
+        .values_list("employee_id", "status", "valid_from", "valid_to")
+    ):
+        periods[employee_id].append((code, valid_from, valid_to))
+
+    placements: dict[int, list[UnitPlacement]] = defaultdict(list)
+    for employee_id, *values in (
+        UnitAssignment.objects.filter(of_employees, valid_from__lte=dates[-1])
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=dates[0]))
+        .order_by("valid_from")
+        .values_list(
+            "employee_id",
+            "valid_from",
+            "valid_to",
+            "unit_id",
+            "unit__code",
+            "unit__path",
+            "unit__time_zone",
+            "unit__schedule_profile",
+        )
+    ):
+        placements[employee_id].append(UnitPlacement(*values))
+
+    assignments: dict[int, list] = defaultdict(list)
+    for employee_id, code, valid_from, valid_to in (
+        EmployeeSchedule.objects.filter(of_employees, valid_from__lte=dates[-1])
+        .order_by("valid_from")
+        .values_list("employee_id", "profile_code", "valid_from", "valid_to")
+    ):
+        if code in policy.profiles:
+            assignments[employee_id].append((code, valid_from, valid_to))
         else:
-            key = (profile.code, day, time_zone)
-            if key not in cache:
-                cache[key] = policy.office_day(profile, day, time_zone)
-            days.append(cache[key])
-    return days
+            logger.warning(
+                "Employee %s is assigned to unknown profile %s; using the unit's profile", employee_id, code
+            )
+
+    rosters: dict[int, dict] = defaultdict(lambda: defaultdict(list))
+    for employee_id, day, shift_code, works_on_holiday in RosterEntry.objects.filter(
+        of_employees, date__range=(dates[0], dates[-1])
+    ).values_list("employee_id", "date", "shift_code", "works_on_holiday"):
+        if shift_code in policy.shifts:
+            rosters[employee_id][day].append((shift_code, works_on_holiday))
+        else:
+            logger.warning(
+                "Roster of employee %s on %s names unknown shift %s; ignored", employee_id, day, shift_code
+            )
+
+    # Punches from 12 hours before the first date to 12 hours after the last, in the policy's
+    # zone, so that night shifts and units in other zones find theirs.
+    zone = ZoneInfo(policy.time_zone)
+    punch_start = dt.datetime.combine(dates[0], dt.time(0), zone) - dt.timedelta(hours=12)
+    punch_end = dt.datetime.combine(dates[-1], dt.time(0), zone) + dt.timedelta(days=1, hours=12)
+    return ChunkInputs(
+        periods=periods,
+        assignments=assignments,
+        rosters=rosters,
+        placements=placements,
+        punches=load_punches(employee_ids=ids, start=punch_start, end=punch_end),
+        absences=load_absences(employee_ids=ids, start=dates[0], end=dates[-1]),
+        outages=load_outages(employee_ids=ids, start=punch_start, end=punch_end),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -197,99 +240,21 @@ def _frozen_months(start: dt.date, end: dt.date) -> list[tuple[str, dt.date]]:
     )
 
 
-def _is_frozen(frozen: list[tuple[str, dt.date]], unit_path: str, day: dt.date) -> bool:
-    month = day.replace(day=1)
-    return any(month == closed_month and unit_path.startswith(path) for path, closed_month in frozen)
+def employees_query(*, unit=None, employee_ids: Iterable[int] | None = None, start=None, end=None):
+    """Return the EmployeeRow values of the selected employees, ordered by id.
 
-
-def _explanation(result: DayResult) -> list:
-    punches = [[punch.instant.isoformat(), punch.state, punch.suspect] for punch in result.punches]
-    return [{"code": "punches", "params": {"punches": punches}}] + [
-        {"code": step.code, "params": step.params} for step in result.explanation
-    ]
-
-
-# Columns written by the upsert, in this order. The conflict key is (employee_id, date, shift_code).
-COLUMNS = (
-    "employee_id",
-    "date",
-    "shift_code",
-    "unit_id",
-    "status",
-    "is_working_day",
-    "check_in",
-    "check_out",
-    "late_minutes",
-    "early_minutes",
-    "late_code",
-    "early_code",
-    "worked_minutes",
-    "flags",
-    "absence_code",
-    "holiday_name",
-    "rule_version",
-    "explanation",
-    "computed_at",
-)
-JSON_COLUMNS = frozenset({"flags", "explanation"})
-
-
-def _to_row(employee: EmployeeRow, result: DayResult, computed_at, operations) -> tuple:
-    """Return the column values of one result, adapted by the connection's `operations`."""
-    adapt = operations.adapt_datetimefield_value
-    return (
-        employee.pk,
-        operations.adapt_datefield_value(result.work_date),
-        result.shift_code,
-        employee.unit_id,
-        result.status,
-        result.is_working_day,
-        adapt(result.check_in),
-        adapt(result.check_out),
-        result.late_minutes,
-        result.early_minutes,
-        result.late_code,
-        result.early_code,
-        result.worked_minutes,
-        json.dumps(list(result.flags)),
-        result.absence_code,
-        result.holiday_name,
-        result.rule_version[:120],
-        json.dumps(_explanation(result)),
-        computed_at,
-    )
-
-
-def _upsert_sql() -> str:
-    """Return the INSERT ... ON CONFLICT statement for one row, valid on SQLite and PostgreSQL."""
-    table = connection.ops.quote_name(DailyResult._meta.db_table)
-    quoted = [connection.ops.quote_name(column) for column in COLUMNS]
-    cast = "::jsonb" if connection.vendor == "postgresql" else ""
-    placeholders = ", ".join(f"%s{cast}" if column in JSON_COLUMNS else "%s" for column in COLUMNS)
-    value_columns = [
-        (column, name)
-        for column, name in zip(COLUMNS, quoted, strict=True)
-        if column not in ("employee_id", "date", "shift_code")
-    ]
-    updates = ", ".join(f"{name} = excluded.{name}" for _column, name in value_columns)
-    # A row whose values are unchanged is not rewritten, so computed_at keeps the time of the last
-    # change and a recompute of an unchanged month writes almost nothing.
-    distinct = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
-    compared = [name for column, name in value_columns if column != "computed_at"]
-    changed = " OR ".join(f"{table}.{name} {distinct} excluded.{name}" for name in compared)
-    # Every name comes from the model and COLUMNS, and values travel as parameters.
-    return (
-        f"INSERT INTO {table} ({', '.join(quoted)}) VALUES ({placeholders}) "  # noqa: S608
-        f'ON CONFLICT ("employee_id", "date", "shift_code") DO UPDATE SET {updates} WHERE {changed}'
-    )
-
-
-def employees_query(*, unit=None, employee_ids: Iterable[int] | None = None):
-    # NOTE: the schedule follows the employee's current unit. A transfer (mutasi) inside the
-    # range is not read from UnitAssignment yet, so days before it use the new unit's schedule.
+    With `unit`, an employee is selected when their current unit or a unit they were assigned to
+    between `start` and `end` lies in the unit's subtree.
+    """
     queryset = Employee.objects.all()
     if unit is not None:
-        queryset = queryset.filter(unit__path__startswith=unit.path)
+        in_unit = Q(unit__path__startswith=unit.path)
+        if start is not None and end is not None:
+            moved = UnitAssignment.objects.filter(
+                unit__path__startswith=unit.path, valid_from__lte=end
+            ).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=start))
+            in_unit |= Q(pk__in=moved.values("employee_id"))
+        queryset = queryset.filter(in_unit)
     if employee_ids is not None:
         queryset = queryset.filter(pk__in=list(employee_ids))
     return queryset.order_by("pk").values_list(
@@ -301,6 +266,23 @@ def employees_query(*, unit=None, employee_ids: Iterable[int] | None = None):
         "unit__path",
         "unit__time_zone",
         "unit__schedule_profile",
+    )
+
+
+def _context(*, start: dt.date, end: dt.date, now: dt.datetime, policy: Policy) -> ComputeContext:
+    # One day either side: a night shift of the day before can own early punches, and a shift of
+    # the day after can compete for late ones.
+    dates = dates_between(start - dt.timedelta(days=1), end + dt.timedelta(days=1))
+    overrides = list(HolidayOverride.objects.filter(date__range=(dates[0], dates[-1])))
+    holidays = list(holidays_between(policy, dates[0], dates[-1], overrides=overrides).values())
+    return ComputeContext(
+        policy=policy,
+        dates=dates,
+        start=start,
+        end=end,
+        holidays=holidays,
+        frozen=_frozen_months(start, end),
+        now=now,
     )
 
 
@@ -323,24 +305,13 @@ def recompute(
     now = now or timezone.now()
     policy = policy or active_policy()
     stats = ComputeStats()
-    # One day either side: a night shift of the day before can own early punches, and a shift of
-    # the day after can compete for late ones.
-    dates = _dates(start - dt.timedelta(days=1), end + dt.timedelta(days=1))
-    overrides = list(HolidayOverride.objects.filter(date__range=(dates[0], dates[-1])))
-    holidays = list(holidays_between(policy, dates[0], dates[-1], overrides=overrides).values())
-    frozen = _frozen_months(start, end)
+    context = _context(start=start, end=end, now=now, policy=policy)
 
-    rows = [EmployeeRow(*values) for values in employees_query(unit=unit, employee_ids=employee_ids)]
+    rows = [
+        EmployeeRow(*values)
+        for values in employees_query(unit=unit, employee_ids=employee_ids, start=start, end=end)
+    ]
     chunks = [rows[offset : offset + CHUNK_SIZE] for offset in range(0, len(rows), CHUNK_SIZE)]
-    context = {
-        "policy": policy,
-        "dates": dates,
-        "start": start,
-        "end": end,
-        "holidays": holidays,
-        "frozen": frozen,
-        "now": now,
-    }
     parallel = (
         workers > 1
         and len(chunks) > 1
@@ -349,19 +320,30 @@ def recompute(
     )
     if parallel:
         _run_parallel(chunks, context=context, workers=workers, stats=stats)
+    elif len(chunks) > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block:
+        writer = BackgroundWriter()
+        try:
+            for chunk in chunks:
+                _recompute_chunk(chunk, context=context, stats=stats, writer=writer)
+        finally:
+            stats.write_seconds += writer.close()
     else:
         for chunk in chunks:
-            _recompute_chunk(chunk, stats=stats, **context)
+            _recompute_chunk(chunk, context=context, stats=stats)
 
     stats.employees = len(rows)
     stats.seconds = time.monotonic() - began
     logger.info(
-        "Computed %s results for %s employees from %s to %s in %.2f s (%s frozen skipped)",
+        "Computed %s results for %s employees from %s to %s in %.2f s "
+        "(%s written, %s unchanged, %s stale deleted, %s frozen skipped)",
         stats.results,
         stats.employees,
         start,
         end,
         stats.seconds,
+        stats.written,
+        stats.unchanged,
+        stats.deleted,
         stats.frozen_skipped,
     )
     return stats
@@ -374,13 +356,13 @@ _PARALLEL_WORK: dict = {}
 def _parallel_chunk(index: int) -> ComputeStats:
     stats = ComputeStats()
     try:
-        _recompute_chunk(_PARALLEL_WORK["chunks"][index], stats=stats, **_PARALLEL_WORK["context"])
+        _recompute_chunk(_PARALLEL_WORK["chunks"][index], context=_PARALLEL_WORK["context"], stats=stats)
     finally:
         connections.close_all()
     return stats
 
 
-def _run_parallel(chunks: list, *, context: dict, workers: int, stats: ComputeStats) -> None:
+def _run_parallel(chunks: list, *, context: ComputeContext, workers: int, stats: ComputeStats) -> None:
     """Run the chunks in forked processes; the parent's connections are closed before forking."""
     import multiprocessing
 
@@ -389,144 +371,134 @@ def _run_parallel(chunks: list, *, context: dict, workers: int, stats: ComputeSt
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             for part in pool.imap_unordered(_parallel_chunk, range(len(chunks))):
-                stats.results += part.results
-                stats.deleted += part.deleted
-                stats.frozen_skipped += part.frozen_skipped
-                stats.punches += part.punches
-                stats.load_seconds += part.load_seconds
-                stats.engine_seconds += part.engine_seconds
-                stats.write_seconds += part.write_seconds
-                for code, count in part.by_status.items():
-                    stats.by_status[code] = stats.by_status.get(code, 0) + count
+                stats.add(part)
     finally:
         _PARALLEL_WORK.clear()
+
+
+class BackgroundWriter:
+    """Writes chunks on its own thread and database connection, one chunk at a time.
+
+    PostgreSQL then stores one chunk (COPY, index and foreign-key work in the server process)
+    while this process computes the next, which uses both cores of a small server. A failed write
+    raises in the computing thread at the next `write` or at `close`.
+    """
+
+    def __init__(self):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sao-result-writer")
+        self.pending = None
+
+    def write(self, **arguments) -> float:
+        """Wait for the previous chunk, then start writing this one; return the seconds waited."""
+        waited = self.wait()
+        self.pending = self.executor.submit(write_results, **arguments)
+        return waited
+
+    def wait(self) -> float:
+        began = time.monotonic()
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending.result()
+        return time.monotonic() - began
+
+    def close(self) -> float:
+        """Wait for the last chunk and close the thread's connection; return the seconds waited."""
+        try:
+            return self.wait()
+        finally:
+            self.executor.submit(connections.close_all).result()
+            self.executor.shutdown()
 
 
 def _recompute_chunk(
     rows: list[EmployeeRow],
     *,
-    policy: Policy,
-    dates: list[dt.date],
-    start: dt.date,
-    end: dt.date,
-    holidays: list,
-    frozen: list,
-    now: dt.datetime,
+    context: ComputeContext,
     stats: ComputeStats,
+    writer: BackgroundWriter | None = None,
 ) -> None:
     ids = [row.pk for row in rows]
 
-    # 1. Load every input of the chunk, one query each.
+    # 1. Load every input of the chunk and its stored rows, one query each.
     phase_began = time.monotonic()
-    periods: dict[int, list] = defaultdict(list)
-    for employee_id, code, valid_from, valid_to in (
-        LegalStatusPeriod.objects.filter(employee_id__in=ids)
-        .order_by("valid_from")
-        .values_list("employee_id", "status", "valid_from", "valid_to")
-    ):
-        periods[employee_id].append((code, valid_from, valid_to))
-    assignments: dict[int, list] = defaultdict(list)
-    for employee_id, code, valid_from, valid_to in (
-        EmployeeSchedule.objects.filter(employee_id__in=ids, valid_from__lte=dates[-1])
-        .order_by("valid_from")
-        .values_list("employee_id", "profile_code", "valid_from", "valid_to")
-    ):
-        if code in policy.profiles:
-            assignments[employee_id].append((code, valid_from, valid_to))
-        else:
-            logger.warning(
-                "Employee %s is assigned to unknown profile %s; using the unit's profile", employee_id, code
-            )
-    rosters: dict[int, dict] = defaultdict(lambda: defaultdict(list))
-    for employee_id, day, shift_code, works_on_holiday in RosterEntry.objects.filter(
-        employee_id__in=ids, date__range=(dates[0], dates[-1])
-    ).values_list("employee_id", "date", "shift_code", "works_on_holiday"):
-        if shift_code in policy.shifts:
-            rosters[employee_id][day].append((shift_code, works_on_holiday))
-        else:
-            logger.warning(
-                "Roster of employee %s on %s names unknown shift %s; ignored", employee_id, day, shift_code
-            )
-    zone = ZoneInfo(policy.time_zone)
-    punch_start = dt.datetime.combine(dates[0], dt.time(0), zone) - dt.timedelta(hours=12)
-    punch_end = dt.datetime.combine(dates[-1], dt.time(0), zone) + dt.timedelta(days=1, hours=12)
-    punches = load_punches(employee_ids=ids, start=punch_start, end=punch_end)
-    absences = load_absences(employee_ids=ids, start=dates[0], end=dates[-1])
-    outages = load_outages(employee_ids=ids, start=punch_start, end=punch_end)
+    inputs = load_inputs(ids, policy=context.policy, dates=context.dates)
+    stored = load_stored(employee_ids=ids, start=context.start, end=context.end)
 
-    # 2. Run the engine per employee and keep the days inside start..end that are not frozen.
+    # 2. Compute every employee's days and sort their rows into new, changed and unchanged.
     stats.load_seconds += time.monotonic() - phase_began
     phase_began = time.monotonic()
-    operations = connection.ops
-    computed_at = operations.adapt_datetimefield_value(timezone.now())
-    schedule_cache: dict = {}
-    new_rows: list[tuple] = []
+    chunk_rows = ChunkRows(stored, timezone.now())
+    units_by_employee: dict[int, dict[dt.date, UnitPlacement] | None] = {}
     for row in rows:
-        active = _active_dates(row, periods.get(row.pk, []), dates)
-        try:
-            days = build_schedules(
-                policy=policy,
-                row=row,
-                dates=dates,
-                assignments=assignments.get(row.pk, []),
-                roster=rosters.get(row.pk, {}),
-                active=active,
-                cache=schedule_cache,
-            )
-        except KeyError:
-            logger.warning(
-                "Unit %s has schedule profile %r with no policy profile; employee %s skipped",
-                row.unit_code,
-                row.schedule_profile,
-                row.pk,
-            )
-            continue
-        employee_punches = punches.get(row.pk, [])
-        stats.punches += len(employee_punches)
-        results = compute_days(
-            days,
-            punches=employee_punches,
-            absences=absences.get(row.pk, []),
-            holidays=holidays,
-            outages=outages.get(row.pk, []),
-            now=now,
-        )
-        for result in results:
-            if not start <= result.work_date <= end:
-                continue
-            if frozen and _is_frozen(frozen, row.unit_path, result.work_date):
-                stats.frozen_skipped += 1
-                continue
-            new_rows.append(_to_row(row, result, computed_at, operations))
-            stats.by_status[result.status] = stats.by_status.get(result.status, 0) + 1
+        add_employee_rows(row, inputs, context, chunk_rows, stats, units_by_employee)
 
-    # 3. Upsert the new rows and delete rows of shifts or days that no longer have a result.
+    # 3. Write new and changed rows; delete stored rows left without a new row, unless frozen.
     stats.engine_seconds += time.monotonic() - phase_began
     phase_began = time.monotonic()
-    # A raw executemany: Django's bulk_create spent most of the time compiling SQL per row. A
-    # multi-row INSERT measured no faster on PostgreSQL and cost more CPU in this process.
-    keep = {(item[0], item[1], item[2]) for item in new_rows}
-    unit_path = {row.pk: row.unit_path for row in rows}
-    adapt_date = connection.ops.adapt_datefield_value
-    with transaction.atomic():
-        existing = DailyResult.objects.filter(employee_id__in=ids, date__range=(start, end)).values_list(
-            "pk", "employee_id", "date", "shift_code"
-        )
-        stale = [
-            pk
-            for pk, employee_id, day, shift_code in existing
-            if (employee_id, adapt_date(day), shift_code) not in keep
-            and not (frozen and _is_frozen(frozen, unit_path[employee_id], day))
-        ]
-        for offset in range(0, len(stale), WRITE_BATCH_SIZE):
-            DailyResult.objects.filter(pk__in=stale[offset : offset + WRITE_BATCH_SIZE]).delete()
-        with connection.cursor() as cursor:
-            sql = _upsert_sql()
-            for offset in range(0, len(new_rows), WRITE_BATCH_SIZE):
-                cursor.executemany(sql, new_rows[offset : offset + WRITE_BATCH_SIZE])
+    paths = {row.pk: row.unit_path for row in rows}
+    stale = []
+    for (employee_id, day, _shift), (pk, _hash) in chunk_rows.stored.items():
+        if context.frozen:
+            units = units_by_employee.get(employee_id)
+            path = units[day].unit_path if units and day in units else paths[employee_id]
+            if is_frozen(context.frozen, path, day):
+                continue
+        stale.append(pk)
+    if writer is None:
+        write_results(new_rows=chunk_rows.new, changed_rows=chunk_rows.changed, stale_pks=stale)
+    else:
+        writer.write(new_rows=chunk_rows.new, changed_rows=chunk_rows.changed, stale_pks=stale)
+
+    # With a background writer this is the time spent waiting for the previous chunk's write.
     stats.write_seconds += time.monotonic() - phase_began
-    stats.results += len(new_rows)
+    written = len(chunk_rows.new) + len(chunk_rows.changed)
+    stats.results += written + chunk_rows.unchanged
+    stats.written += written
+    stats.unchanged += chunk_rows.unchanged
     stats.deleted += len(stale)
+
+
+# ---------------------------------------------------------------------------------------------
+# The explanation of one stored day
+
+
+@dataclass(frozen=True)
+class DayExplanation:
+    """A day computed again by the engine, with the hash its stored row would have."""
+
+    result: DayResult
+    values_hash: int
+
+
+def explain_day(
+    *, employee_id: int, day: dt.date, shift_code: str = "", now: dt.datetime | None = None
+) -> DayExplanation | None:
+    """Run the full engine again for one employee-day and return its result with every step.
+
+    The engine is pure, so with unchanged inputs this gives exactly the stored values. A
+    `values_hash` that differs from the stored one means that the inputs (or the time, for a day
+    that was not final) changed since the row was stored. Returns None when the employee or the day
+    has no result under the current inputs.
+    """
+    rows = [EmployeeRow(*values) for values in employees_query(employee_ids=[employee_id])]
+    if not rows:
+        return None
+    row = rows[0]
+    context = _context(start=day, end=day, now=now or timezone.now(), policy=active_policy())
+    inputs = load_inputs([row.pk], policy=context.policy, dates=context.dates)
+    schedule = employee_schedule(row, inputs, context)
+    if schedule is None:
+        return None
+
+    current = current_placement(row)
+    for result in engine_results(row, schedule, inputs, context):
+        if result.work_date == day and result.shift_code == shift_code:
+            unit = schedule.units.get(day, current) if schedule.units else current
+            stored = engine_row(row.pk, unit, result, context.now)
+            return DayExplanation(result=result, values_hash=stored[HASH_COLUMN])
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -561,11 +533,7 @@ def recompute_dirty(*, limit: int = 200_000, now: dt.datetime | None = None) -> 
     try:
         for (first, last), employee_ids in sorted(groups.items()):
             stats = recompute(start=first, end=last, employee_ids=employee_ids, now=now)
-            total.results += stats.results
-            total.employees += stats.employees
-            total.deleted += stats.deleted
-            total.frozen_skipped += stats.frozen_skipped
-            total.seconds += stats.seconds
+            total.add(stats)
     except Exception:
         from sao.attendance.dirty import mark_days_dirty
 

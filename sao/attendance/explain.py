@@ -1,8 +1,19 @@
-"""Readable sentences for the explanation steps stored on a DailyResult."""
+"""Readable sentences for the explanation steps of a computed day."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+
+from sao.attendance.engine import DayResult
+
+
+def explanation_steps(result: DayResult) -> list[dict]:
+    """Return the steps of an engine result as {"code", "params"} dicts, the punches used first."""
+    punches = [[punch.instant.isoformat(), punch.state, punch.suspect] for punch in result.punches]
+    return [{"code": "punches", "params": {"punches": punches}}] + [
+        {"code": step.code, "params": step.params} for step in result.explanation
+    ]
+
 
 MESSAGES = {
     "punches": lambda params: _("Punches considered: %(count)s.") % {"count": len(params.get("punches", []))},
@@ -83,7 +94,7 @@ MESSAGES = {
 
 
 def explain(steps: list[dict]) -> list[str]:
-    """Return one sentence per stored explanation step, showing unknown codes as stored."""
+    """Return one sentence per explanation step, showing unknown codes as they are."""
     sentences = []
     for step in steps:
         render = MESSAGES.get(step.get("code"))

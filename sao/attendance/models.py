@@ -51,11 +51,15 @@ class DailyResult(models.Model):
     Absence codes outside DayStatus (from the absences app) are stored as they come.
     """
 
-    employee = models.ForeignKey("org.Employee", on_delete=models.CASCADE, related_name="daily_results")
+    # No index of its own on employee or unit: the unique constraint (employee, date, shift) and
+    # the index (unit, date) lead with them, and every extra index slows the recompute's writes.
+    employee = models.ForeignKey(
+        "org.Employee", on_delete=models.CASCADE, related_name="daily_results", db_index=False
+    )
     date = models.DateField(_("work date"))
     shift_code = models.CharField(_("shift"), max_length=20, blank=True, default="")
-    # The employee's unit when the result was computed, for scoping and the monthly close.
-    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
+    # The unit the employee was assigned to on that date, for scoping and the monthly close.
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+", db_index=False)
     status = models.CharField(_("status"), max_length=20)
     is_working_day = models.BooleanField(_("working day"))
     check_in = models.DateTimeField(_("check-in"), null=True, blank=True)
@@ -69,7 +73,13 @@ class DailyResult(models.Model):
     absence_code = models.CharField(_("absence code"), max_length=20, blank=True)
     holiday_name = models.CharField(_("holiday"), max_length=200, blank=True)
     rule_version = models.CharField(_("rule version"), max_length=120)
+    # The recompute stores [] here: the result screen rebuilds the explanation by running the
+    # engine again for the day (sao.attendance.compute.explain_day).
+    # TODO: drop the column once nothing writes it (sao.reports.bench still lists it).
     explanation = models.JSONField(_("explanation"), default=list, blank=True)
+    # Hash of the stored values (sao.attendance.storage.row_hash), so that a recompute rewrites
+    # only rows whose values changed. Null on rows written by other code, which are rewritten.
+    values_hash = models.BigIntegerField(_("values hash"), null=True, blank=True, editable=False)
     # When the stored values last changed; a recompute that changes nothing leaves the row alone.
     computed_at = models.DateTimeField(_("computed at"))
 

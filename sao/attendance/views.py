@@ -11,26 +11,30 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from sao.attendance import selectors, services
+from sao.attendance.dirty import mark_days_dirty
 from sao.attendance.discipline import SANCTION_LABELS
-from sao.attendance.explain import explain
+from sao.attendance.explain import explain, explanation_steps
 from sao.attendance.models import MonthClose
 from sao.org import selectors as org_selectors
 
 
 @login_required
 def result_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show one stored result with the engine's explanation, rebuilt by computing the day again."""
+    from sao.attendance.compute import explain_day
+
     result = selectors.result_detail(user=request.user, pk=pk)
-    punches = next(
-        (step["params"]["punches"] for step in result.explanation if step.get("code") == "punches"), []
-    )
+    rebuilt = explain_day(employee_id=result.employee_id, day=result.date, shift_code=result.shift_code)
+    steps = explanation_steps(rebuilt.result) if rebuilt is not None else []
     context = {
         "result": result,
-        "sentences": explain(result.explanation),
-        "punches": [
-            {"instant": dt.datetime.fromisoformat(item[0]), "state": item[1], "suspect": item[2]}
-            for item in punches
-        ],
+        "sentences": explain(steps),
+        "punches": list(rebuilt.result.punches) if rebuilt is not None else [],
+        # The inputs or the time changed since the row was stored, so the day is queued for recompute.
+        "outdated": rebuilt is None or rebuilt.values_hash != result.values_hash,
     }
+    if context["outdated"]:
+        mark_days_dirty(days=[(result.employee_id, result.date)])
     return render(request, "attendance/result_detail.html", context)
 
 
