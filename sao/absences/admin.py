@@ -36,6 +36,7 @@ class AbsenceTypeAdmin(AuditedAdmin):
         "code",
         "name",
         "category",
+        "day_code",
         "counts_as_present",
         "tpp_rule",
         "leaves_denominator",

@@ -36,6 +36,12 @@ class AbsenceType(models.Model):
     name = models.CharField(_("name"), max_length=120)
     category = models.CharField(_("category"), max_length=6, choices=AbsenceCategory.choices)
     counts_as_present = models.BooleanField(_("counts as present in reports"))
+    # The status code the covered days get; blank means the type's own code. Perjalanan dinas
+    # days read DL, as Kaltim's operators key them (DOMAIN.md 2.6: "DL / perjalanan dinas").
+    day_code = models.CharField(
+        _("day status code"), max_length=10, blank=True,
+        help_text=_("The code the covered days show in results and recaps; empty: the type's code."),
+    )
     tpp_rule = models.CharField(_("TPP rule"), max_length=8, choices=TppRule.choices)
     # Tugas belajar and CLTN take the employee out of the attendance denominator.
     leaves_denominator = models.BooleanField(_("removes the employee from the denominator"), default=False)

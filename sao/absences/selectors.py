@@ -41,9 +41,10 @@ def approved_absences_for(
             "absence_type__counts_as_present",
             "reference",
             "code",
+            "absence_type__day_code",
         )
     )
-    for employee_id, type_code, start_date, end_date, present, reference, code in rows:
+    for employee_id, type_code, start_date, end_date, present, reference, code, day_code in rows:
         found[employee_id].append(
             AbsenceInput(
                 code=type_code,
@@ -51,6 +52,7 @@ def approved_absences_for(
                 end_date=end_date,
                 counts_as_present=present,
                 reference=reference or code,
+                day_code=day_code,
             )
         )
     return dict(found)

@@ -156,8 +156,8 @@ class PunchInput:
 class AbsenceInput:
     """An approved absence covering `start_date`..`end_date` (inclusive) with its status code.
 
-    `code` is the day status it produces (DL, CUTI, IJIN, SAKIT, ...). Only approved absences are
-    passed to the engine.
+    `code` is the absence type (DL, PD, CT, IJIN, SAKIT, ...) and the day status it produces,
+    unless `day_code` names another status. Only approved absences are passed to the engine.
     """
 
     code: str
@@ -165,6 +165,8 @@ class AbsenceInput:
     end_date: dt.date
     counts_as_present: bool = False
     reference: str = ""
+    # The day status when it differs from `code` (perjalanan dinas PD days read DL).
+    day_code: str = ""
 
     def covers(self, day: dt.date) -> bool:
         return self.start_date <= day <= self.end_date
@@ -457,7 +459,7 @@ def evaluate_day(
             flags.append(Flag.PUNCH_ON_LEAVE)
         return DayResult(
             **base,
-            status=absence.code,
+            status=absence.day_code or absence.code,
             absence_code=absence.code,
             flags=tuple(flags),
             explanation=tuple(steps),

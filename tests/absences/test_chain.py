@@ -449,3 +449,25 @@ def test_resubmit_outside_scope_is_404(cast, client):
     })
 
     assert response.status_code == 404
+
+
+def test_perjalanan_dinas_days_read_dl(cast):
+    from sao.attendance.compute import recompute
+    from sao.attendance.models import DailyResult
+
+    request = absence_request_create(
+        employee=cast.staff_a1,
+        absence_type=AbsenceType.objects.get(code="PD"),
+        start_date=DAY,
+        end_date=DAY,
+        actor=cast.operator_a,
+        reference="SPPD-12/A",
+        destination="Jakarta",
+    )
+    absence_request_decide(request=request, action="approve", actor=cast.supervisor_a)
+    absence_request_decide(request=request, action="approve", actor=cast.verifier_a)
+
+    recompute(start=DAY, end=DAY, employee_ids=[cast.staff_a1.pk])
+
+    result = DailyResult.objects.get(employee=cast.staff_a1, date=DAY)
+    assert (result.status, result.absence_code) == ("DL", "PD")

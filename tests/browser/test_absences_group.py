@@ -1,5 +1,5 @@
 """Group travel in a real browser: the operator picks three employees with the searchable picker,
-enters a week of perjalanan dinas, and after approval the five working days read PD."""
+enters a week of perjalanan dinas, and after approval the five working days read DL."""
 
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ def test_group_week_of_travel(page, operator):
             )
         )
         for offset in range(5):
-            assert statuses[MONDAY + dt.timedelta(days=offset)] == "PD", traveller.name
+            assert statuses[MONDAY + dt.timedelta(days=offset)] == "DL", traveller.name
 
 
 def test_group_chip_removed(page, operator):
