@@ -511,8 +511,16 @@ def recompute_dirty(*, limit: int = 200_000, now: dt.datetime | None = None) -> 
     The rows are claimed (deleted) before computing, so a punch that marks the same day again
     during the computation queues a fresh row. If the computation fails, the rows are queued again.
     """
+    # Days that have not begun yet anywhere in Indonesia (WIT, UTC+9, is the earliest zone) stay
+    # queued: a roster published ahead marks them, and a result before the day would count in
+    # the rates as a scheduled day with nobody present.
+    latest = ((now or timezone.now()) + dt.timedelta(hours=9)).astimezone(dt.timezone.utc).date()
     with transaction.atomic():
-        claimed = list(DirtyDay.objects.order_by("date").values_list("pk", "employee_id", "date")[:limit])
+        claimed = list(
+            DirtyDay.objects.filter(date__lte=latest)
+            .order_by("date")
+            .values_list("pk", "employee_id", "date")[:limit]
+        )
         for offset in range(0, len(claimed), WRITE_BATCH_SIZE):
             DirtyDay.objects.filter(
                 pk__in=[pk for pk, _e, _d in claimed[offset : offset + WRITE_BATCH_SIZE]]

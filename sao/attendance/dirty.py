@@ -98,9 +98,9 @@ def mark_punches_dirty(*, punches: Iterable[tuple[int, dt.datetime]]) -> int:
 
 def enqueue_recompute() -> None:
     """Ask a Huey worker to recompute the queued days now, with the periodic task as fallback."""
-    from sao.attendance.tasks import recompute_dirty_task
+    from sao.attendance.tasks import recompute_soon
 
     try:
-        recompute_dirty_task()
+        recompute_soon()
     except Exception:  # the queue backend (SQLite file or Redis) may be unavailable
         logger.exception("Could not enqueue the recompute task; the periodic task will pick the days up")

@@ -5,13 +5,18 @@ from __future__ import annotations
 import logging
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
+from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, lock_task
 from huey.exceptions import TaskLockedException
 
 from sao.attendance.compute import recompute_dirty
 from sao.calendars.services import NoPolicyError
 
 logger = logging.getLogger(__name__)
+
+# Set while a drain is queued and not yet started, so a burst of device uploads queues one task.
+# The periodic task clears it too, so a queued task that a stopped worker lost blocks nothing
+# for longer than a minute.
+PENDING_KEY = "attendance-recompute-pending"
 
 
 def _drain() -> None:
@@ -28,19 +33,35 @@ def _drain() -> None:
         )
 
 
-@db_task(retries=10, retry_delay=1)
-def recompute_dirty_task() -> None:
-    """Recompute the queued days now. Enqueued when new punches are committed.
+def recompute_soon() -> None:
+    """Queue one drain of the recompute queue, unless one is queued and not yet started."""
+    if HUEY.put_if_empty(PENDING_KEY, "1"):
+        recompute_dirty_task()
 
-    While another worker holds the lock the task fails with TaskLockedException and Huey retries
-    it a second later, so a punch that arrives during a long run is not left for the periodic task.
+
+@db_task()
+def recompute_dirty_task() -> None:
+    """Recompute the queued days now. Queued by `recompute_soon` when new punches are committed.
+
+    The task clears the pending mark before it drains, so days marked during the drain queue a
+    new run. While another worker holds the lock, the task queues itself again a second later,
+    so a punch that arrives during a long run is not left for the periodic task.
     """
-    _drain()
+    HUEY.delete(PENDING_KEY)
+
+    try:
+        _drain()
+    except TaskLockedException:
+        logger.debug("Recompute already running; trying again in a second")
+        if HUEY.put_if_empty(PENDING_KEY, "1"):
+            recompute_dirty_task.schedule(delay=1)
 
 
 @db_periodic_task(crontab(minute="*"))
 def recompute_dirty_periodic() -> None:
     """Recompute the queued days every minute, catching anything an enqueue missed."""
+    HUEY.delete(PENDING_KEY)
+
     try:
         _drain()
     except TaskLockedException:

@@ -32,9 +32,6 @@ DEPARTURE_MINUTES = (20.0, 12.0)
 # followed by two days off.
 ROSTER_CYCLE = ("PAGI", "PAGI", "SIANG", "SIANG", "MALAM", "", "")
 ROSTER_EPOCH = dt.date(2026, 1, 5)
-# A realtime upload of at most this many lines is used to check the device clock (see
-# sao.devices.services.REALTIME_MAX_LINES), so no batch of old punches may be that short.
-CLOCK_CHECK_MAX_LINES = 2
 
 
 def roster_codes(position: int, day: dt.date) -> list[str]:
@@ -111,21 +108,13 @@ def device_punches(
     return punches
 
 
-def batch_size_for(count: int, preferred: int) -> int:
-    """Return a batch size near `preferred` whose last batch is longer than a clock-check upload."""
-    size = preferred
-    while count > size and 0 < count % size <= CLOCK_CHECK_MAX_LINES:
-        size += 1
-    return size
-
-
 def punches_send(*, url: str, plans: list[tuple[DeviceSpec, list[GeneratedPunch]]], seed: int,
                  batch_size: int, workers: int) -> PushStats:
     """Send every device's punches with the push-protocol simulator, `workers` devices at a time."""
     stats = PushStats(devices=len(plans), punches_generated=sum(len(punches) for _spec, punches in plans))
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="demo-push") as pool:
         futures = [pool.submit(run_device, url=url, spec=spec, punches=punches, stats=stats, seed=seed,
-                               batch_size=batch_size_for(len(punches), batch_size))
+                               batch_size=batch_size)
                    for spec, punches in plans if punches]
         for future in futures:
             future.result()

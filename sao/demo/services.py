@@ -155,7 +155,11 @@ def _attendance_write(*, result: DemoResult, today: dt.date, days: int | None, s
     result.devices = demo_devices_register(commissioned_on=commissioned_on,
                                            actor_label=ACTOR_LABEL)
     result.absences = demo_absences_create(end=end, actor_label=ACTOR_LABEL)
-    result.shifts = demo_rosters_apply(sites=result.devices.sites, start=start, end=end,
+    # Rosters are published ahead, here to the end of next month, so the live devices' punches
+    # of today and the coming days meet a rostered shift.
+    next_month = (today.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    roster_end = (next_month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    result.shifts = demo_rosters_apply(sites=result.devices.sites, start=start, end=roster_end,
                                        actor_label=ACTOR_LABEL)
     fault_plan = demo_faults_plan(sites=result.devices.sites, start=start, end=end)
     with push_server() as url:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 
 from django.core.management import call_command
 from django.db import connections
@@ -70,3 +72,38 @@ def web_serve(*, address: str, port: int, workers: int) -> None:
     }
     logger.info("serving SAO on %s with %s gunicorn workers", options["bind"], workers)
     SaoApplication(options).run()
+
+
+def live_url(address: str, port: int) -> str:
+    """Return the URL the live demo devices use: loopback when the server listens on all addresses."""
+    wildcards = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S104 (not a bind)
+    host = wildcards.get(address, address)
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def live_start(*, address: str, port: int) -> subprocess.Popen | None:
+    """Start `sao demo-live` against the served port, or return None without demo devices."""
+    from sao.demo.live import demo_device_serials
+
+    if not demo_device_serials():
+        return None
+    # NOTE: demo-live draws today's punches with the default seed, so after `sao demo --seed N`
+    # the morning check-outs of yesterday's night shifts do not match the check-ins it sent.
+    process = subprocess.Popen([sys.executable, "-m", "sao", "demo-live", "--url",
+                                live_url(address, port)])
+    logger.info("live demo devices started in sao demo-live, pid %s", process.pid)
+    return process
+
+
+def live_stop(process: subprocess.Popen | None) -> None:
+    """Stop `sao demo-live`: SIGTERM ends its loop after the current step, SIGKILL after 15 s."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

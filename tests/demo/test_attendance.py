@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from sao.absences.models import AbsenceRequest, RequestStatus
 from sao.attendance.models import DailyResult, DayStatus
@@ -29,6 +31,9 @@ from sao.org.models import LegalStatus, LegalStatusPeriod, Unit, UnitKind
 
 SIZE = 300
 DAYS = 5
+WITA = ZoneInfo("Asia/Makassar")
+# Inside the hours in which night-shift check-outs of the previous day arrive.
+FROZEN_TIME = dt.time(7, 25)
 
 
 @pytest.fixture
@@ -37,8 +42,15 @@ def demo_run(live_server, monkeypatch, settings):
 
     Gunicorn cannot open the in-memory SQLite test database, so the demo's push server is
     replaced by the live server of the same database. The punches still travel over HTTP.
+
+    Both runs, and the live server in this process, see one fixed "now": yesterday at 07:25
+    WITA. With the real clock, a night-shift check-out of the range's last day that falls
+    due between the two runs (about 06:30 to 09:00 WITA) made the second run add a punch.
     """
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    yesterday = timezone.now().astimezone(WITA).date() - dt.timedelta(days=1)
+    frozen = dt.datetime.combine(yesterday, FROZEN_TIME, WITA)
+    monkeypatch.setattr(timezone, "now", lambda: frozen)
 
     @contextlib.contextmanager
     def live_push_server():

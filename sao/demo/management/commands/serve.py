@@ -11,7 +11,15 @@ from django.db import DatabaseError
 from django.utils.translation import gettext as _
 
 from sao.demo.logins import DEMO_PASSWORD, demo_logins, logins_table
-from sao.demo.serving import DEFAULT_ADDRESS, DEFAULT_PORT, DEFAULT_WORKERS, static_collect, web_serve
+from sao.demo.serving import (
+    DEFAULT_ADDRESS,
+    DEFAULT_PORT,
+    DEFAULT_WORKERS,
+    live_start,
+    live_stop,
+    static_collect,
+    web_serve,
+)
 
 
 class Command(BaseCommand):
@@ -29,9 +37,12 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true",
                             help=_("Do not start the background job consumer (sao worker) beside "
                                    "the web app; start it yourself instead."))
+        parser.add_argument("--no-live", action="store_true",
+                            help=_("Do not start the live demo devices (sao demo-live), which send "
+                                   "heartbeats and today's punches of the demo's devices."))
 
     def handle(self, *args, addr: str, port: int, workers: int, no_worker: bool = False,
-               **options):
+               no_live: bool = False, **options):
         if not 1 <= port <= 65535:
             raise CommandError(_("--port %(port)s is invalid; give a TCP port from 1 to 65535.")
                                % {"port": port})
@@ -73,6 +84,12 @@ class Command(BaseCommand):
             consumer = subprocess.Popen([sys.executable, "-m", "sao", "worker", "--quiet"])
             self.stdout.write(_("Background jobs run in sao worker (pid %(pid)s).")
                               % {"pid": consumer.pid})
+        # Without them the demo's devices fall silent and the fault check opens a ticket for
+        # each after 30 minutes of working hours.
+        live = None if no_live else live_start(address=addr, port=port)
+        if live is not None:
+            self.stdout.write(_("The demo's devices send heartbeats and today's punches from "
+                                "sao demo-live (pid %(pid)s).") % {"pid": live.pid})
         self.stdout.flush()
 
         master_pid = os.getpid()
@@ -81,6 +98,7 @@ class Command(BaseCommand):
         finally:
             # Workers are forked from this process and unwind through here as well.
             if os.getpid() == master_pid:
+                live_stop(live)
                 _consumer_stop(consumer)
                 self.stdout.write(_("SAO stopped."))
 
