@@ -514,7 +514,7 @@ def recompute_dirty(*, limit: int = 200_000, now: dt.datetime | None = None) -> 
     # Days that have not begun yet anywhere in Indonesia (WIT, UTC+9, is the earliest zone) stay
     # queued: a roster published ahead marks them, and a result before the day would count in
     # the rates as a scheduled day with nobody present.
-    latest = ((now or timezone.now()) + dt.timedelta(hours=9)).astimezone(dt.timezone.utc).date()
+    latest = ((now or timezone.now()) + dt.timedelta(hours=9)).astimezone(dt.UTC).date()
     with transaction.atomic():
         claimed = list(
             DirtyDay.objects.filter(date__lte=latest)

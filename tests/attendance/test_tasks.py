@@ -72,8 +72,8 @@ def test_days_not_begun_stay_queued(employee):
 
     mark_days_dirty(days=[(employee.pk, DAY), (employee.pk, DAY + dt.timedelta(days=1))])
     # 14:59 UTC is 23:59 in WIT (UTC+9), the earliest zone; 15:30 UTC is 00:30 of the next day.
-    before_wit_midnight = dt.datetime(2024, 3, 18, 14, 59, tzinfo=dt.timezone.utc)
-    after_wit_midnight = dt.datetime(2024, 3, 18, 15, 30, tzinfo=dt.timezone.utc)
+    before_wit_midnight = dt.datetime(2024, 3, 18, 14, 59, tzinfo=dt.UTC)
+    after_wit_midnight = dt.datetime(2024, 3, 18, 15, 30, tzinfo=dt.UTC)
 
     recompute_dirty(now=before_wit_midnight)
 
