@@ -36,6 +36,7 @@ from sao.absences.services import (
     open_requests_for_approver,
     travel_group_create,
 )
+from sao.core.dates import FIRST_YEAR, LAST_YEAR, year_supported
 from sao.org.models import Employee
 from sao.org.scope import effective_role, get_scoped_or_404, scope_queryset
 from sao.org.selectors import employees_for
@@ -306,6 +307,9 @@ def approval_inbox(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def employee_calendar(request: HttpRequest, employee_pk: int, year: int) -> HttpResponse:
+    if not year_supported(year):
+        raise Http404(_("Year %(year)s is outside %(first)s-%(last)s.")
+                      % {"year": year, "first": FIRST_YEAR, "last": LAST_YEAR})
     employee = get_scoped_or_404(
         user=request.user, queryset=Employee.objects.select_related("unit"), pk=employee_pk
     )

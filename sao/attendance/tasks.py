@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
+from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, lock_task
 from huey.exceptions import TaskLockedException
 
-from sao.attendance.compute import recompute_dirty
+from sao.attendance.compute import recompute, recompute_dirty
 from sao.calendars.services import NoPolicyError
 
 logger = logging.getLogger(__name__)
@@ -66,3 +68,40 @@ def recompute_dirty_periodic() -> None:
         _drain()
     except TaskLockedException:
         logger.info("Recompute already running; the periodic run is skipped")
+
+
+def recent_days(now: dt.datetime) -> tuple[dt.date, dt.date]:
+    """Return yesterday in the westernmost zone (WIB, UTC+7) and today in the easternmost (WIT, UTC+9)."""
+    utc = now.astimezone(dt.UTC)
+    return (utc + dt.timedelta(hours=7)).date() - dt.timedelta(days=1), (utc + dt.timedelta(hours=9)).date()
+
+
+def recompute_recent(now: dt.datetime | None = None) -> None:
+    """Recompute yesterday and today for every active employee.
+
+    A day gets a result even when no punch, absence or roster change marked it: the employees of
+    a unit whose device is silent show as not yet present today, and yesterday's open days close
+    (BELUM_FINAL becomes TK or TIDAK_LENGKAP) once their window has passed. Rows whose values did
+    not change are not written, so a run over an unchanged province is cheap.
+    """
+    now = now or timezone.now()
+    start, end = recent_days(now)
+
+    try:
+        with lock_task("attendance-recompute-dirty"):
+            stats = recompute(start=start, end=end, now=now)
+    except NoPolicyError as exc:
+        logger.warning("Recompute of recent days skipped: %s", exc)
+        return
+    if stats.written:
+        logger.info("Recomputed %s..%s: %s of %s results changed, in %.2f s",
+                    start, end, stats.written, stats.results, stats.seconds)
+
+
+@db_periodic_task(crontab(minute="*/10"))
+def recompute_recent_periodic() -> None:
+    """Every ten minutes, give every active employee a result for yesterday and today."""
+    try:
+        recompute_recent()
+    except TaskLockedException:
+        logger.info("Recompute already running; the recent days wait for the next run")

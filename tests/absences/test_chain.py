@@ -372,6 +372,15 @@ def test_calendar_shows_balance(cast, client):
     assert other.status_code == 404
 
 
+@pytest.mark.parametrize("year", [0, 1999, 2101, 9999, 99999])
+def test_calendar_of_an_unsupported_year_is_404(cast, client, year):
+    client.force_login(cast.employee_a)
+
+    page = client.get(f"/absences/employees/{cast.staff_a2.pk}/{year}/")
+
+    assert page.status_code == 404
+
+
 @pytest.mark.parametrize(
     "url", ["/absences/", "/absences/new/", "/absences/group/", "/absences/inbox/", "/absences/timeliness/"]
 )

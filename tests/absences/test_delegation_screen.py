@@ -155,15 +155,3 @@ def test_end_outside_scope_is_404(cast, client):
     assert response.status_code == 404
     delegation.refresh_from_db()
     assert delegation.ended_at is None
-
-
-@pytest.mark.parametrize(
-    ("user", "shown"),
-    [("admin_bkd", True), ("verifier_a", True), ("operator_a", False), ("supervisor_a", False)],
-)
-def test_menu_links_the_screen_for_managers_only(cast, client, user, shown):
-    client.force_login(getattr(cast, user))
-
-    home = client.get("/").content.decode()
-
-    assert ('href="/absences/delegations/"' in home) is shown

@@ -84,3 +84,24 @@ def test_days_not_begun_stay_queued(employee):
 
     assert not DirtyDay.objects.exists()
     assert DailyResult.objects.count() == 2
+
+
+def test_recent_days_get_results_without_any_punch(employee):
+    from sao.attendance.tasks import recent_days, recompute_recent
+
+    ten_wita = dt.datetime(2024, 3, 19, 2, 0, tzinfo=dt.UTC)  # Tuesday 10:00 WITA
+
+    recompute_recent(now=ten_wita)
+
+    assert recent_days(ten_wita) == (DAY, DAY + dt.timedelta(days=1))
+    statuses = dict(DailyResult.objects.filter(employee=employee).values_list("date", "status"))
+    assert statuses == {DAY: "TK", DAY + dt.timedelta(days=1): "BELUM_FINAL"}
+
+
+def test_recent_days_span_the_three_zones():
+    from sao.attendance.tasks import recent_days
+
+    # 16:30 UTC: 23:30 WIB on the 18th, 01:30 WIT on the 19th.
+    assert recent_days(dt.datetime(2024, 3, 18, 16, 30, tzinfo=dt.UTC)) == (
+        dt.date(2024, 3, 17), dt.date(2024, 3, 19)
+    )

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 from django.utils.translation import gettext as _
 
+from sao.attendance.tasks import recompute_recent_periodic
 from sao.demo.logins import DEMO_PASSWORD, demo_logins, logins_table
 from sao.demo.serving import (
     DEFAULT_ADDRESS,
@@ -84,6 +85,9 @@ class Command(BaseCommand):
             consumer = subprocess.Popen([sys.executable, "-m", "sao", "worker", "--quiet"])
             self.stdout.write(_("Background jobs run in sao worker (pid %(pid)s).")
                               % {"pid": consumer.pid})
+            # Every employee gets a result for yesterday and today now, not at the periodic
+            # job's next ten-minute mark.
+            recompute_recent_periodic()
         # Without them the demo's devices fall silent and the fault check opens a ticket for
         # each after 30 minutes of working hours.
         live = None if no_live else live_start(address=addr, port=port)
