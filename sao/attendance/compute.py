@@ -379,7 +379,7 @@ def _run_parallel(chunks: list, *, context: ComputeContext, workers: int, stats:
 class BackgroundWriter:
     """Writes chunks on its own thread and database connection, one chunk at a time.
 
-    PostgreSQL then stores one chunk (COPY, index and foreign-key work in the server process)
+    PostgreSQL then stores one chunk (COPY and index work in the server process)
     while this process computes the next, which uses both cores of a small server. A failed write
     raises in the computing thread at the next `write` or at `close`.
     """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.signals import post_delete
 from django.utils.translation import gettext_lazy as _
 
 
@@ -48,18 +49,36 @@ class DailyResult(models.Model):
     """The computed attendance of one employee on one work date, one row per shift.
 
     Office days have shift_code "". Rows are rewritten by the recompute, except in a closed month.
-    Absence codes outside DayStatus (from the absences app) are stored as they come.
+    Absence codes outside DayStatus (from the absences app) are stored as they come. The engine's
+    explanation is not stored: the result screen rebuilds it by computing the day again
+    (sao.attendance.compute.explain_day).
     """
 
     # No index of its own on employee or unit: the unique constraint (employee, date, shift) and
     # the index (unit, date) lead with them, and every extra index slows the recompute's writes.
+    #
+    # No foreign-key constraints either (db_constraint=False). The rows are derived data, written
+    # only by the recompute (sao.attendance.storage.write_results) from employees and units it has
+    # just read. PostgreSQL checks a constraint with one trigger query per row and column: copying
+    # 900,000 rows took 12.1 s with both constraints and 5.3 s without them (PostgreSQL 15, 2-core
+    # development machine, docs/benchmarks.md). Django still applies on_delete, so deleting an
+    # employee deletes their rows and a unit with rows cannot be deleted (PROTECT). For an
+    # employee deleted during a write, the writer locks the chunk's employees and drops the rows
+    # of those already gone, and `_delete_results_of_employee` removes rows committed meanwhile.
+    # NOTE: raw SQL that deletes employees or units bypasses both and leaves orphaned rows.
     employee = models.ForeignKey(
-        "org.Employee", on_delete=models.CASCADE, related_name="daily_results", db_index=False
+        "org.Employee",
+        on_delete=models.CASCADE,
+        related_name="daily_results",
+        db_index=False,
+        db_constraint=False,
     )
     date = models.DateField(_("work date"))
     shift_code = models.CharField(_("shift"), max_length=20, blank=True, default="")
     # The unit the employee was assigned to on that date, for scoping and the monthly close.
-    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+", db_index=False)
+    unit = models.ForeignKey(
+        "org.Unit", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     status = models.CharField(_("status"), max_length=20)
     is_working_day = models.BooleanField(_("working day"))
     check_in = models.DateTimeField(_("check-in"), null=True, blank=True)
@@ -73,10 +92,6 @@ class DailyResult(models.Model):
     absence_code = models.CharField(_("absence code"), max_length=20, blank=True)
     holiday_name = models.CharField(_("holiday"), max_length=200, blank=True)
     rule_version = models.CharField(_("rule version"), max_length=120)
-    # The recompute stores [] here: the result screen rebuilds the explanation by running the
-    # engine again for the day (sao.attendance.compute.explain_day).
-    # TODO: drop the column once nothing writes it (sao.reports.bench still lists it).
-    explanation = models.JSONField(_("explanation"), default=list, blank=True)
     # Hash of the stored values (sao.attendance.storage.row_hash), so that a recompute rewrites
     # only rows whose values changed. Null on rows written by other code, which are rewritten.
     values_hash = models.BigIntegerField(_("values hash"), null=True, blank=True, editable=False)
@@ -142,3 +157,18 @@ class MonthClose(models.Model):
     @property
     def is_frozen(self) -> bool:
         return self.status in (MonthCloseStatus.CLOSED, MonthCloseStatus.SIGNED)
+
+
+def _delete_results_of_employee(sender, instance, **kwargs) -> None:
+    """Delete the results of a deleted employee that were committed after Django's cascade ran.
+
+    Django deletes the results before the employee. A recompute that locked the employee
+    (FOR KEY SHARE) before that makes the employee's DELETE wait until it commits, so its rows are
+    only visible to a statement run after the employee's deletion, like this one.
+    """
+    DailyResult.objects.filter(employee_id=instance.pk).delete()
+
+
+post_delete.connect(
+    _delete_results_of_employee, sender="org.Employee", dispatch_uid="attendance_delete_results_of_employee"
+)

@@ -39,9 +39,6 @@ from sao.calendars.policy import Policy
 
 logger = logging.getLogger("sao.attendance.compute")
 
-# The recompute stores no explanation: the result screen rebuilds it with `explain_day`.
-EMPTY_EXPLANATION = "[]"
-
 
 @dataclass
 class ComputeStats:
@@ -305,7 +302,6 @@ def engine_row(employee_id: int, unit: UnitPlacement, result: DayResult, compute
         result.absence_code,
         result.holiday_name,
         rule_version,
-        EMPTY_EXPLANATION,
         values_hash,
         computed_at,
     )
@@ -400,7 +396,6 @@ def _add_fast_rows(
             "",
             holiday_name,
             rule_version,
-            EMPTY_EXPLANATION,
             values_hash,
             rows.computed_at,
         )

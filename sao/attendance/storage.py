@@ -5,9 +5,12 @@ chunk, the recompute reads the keys and hashes already stored for it (`load_stor
 rows into unchanged (skipped), changed and new. Stored rows without a counterpart are stale and
 deleted.
 
-On PostgreSQL new rows are copied straight into the table with COPY, and changed rows are copied
-into a temporary staging table and merged with one INSERT ... ON CONFLICT DO UPDATE. On SQLite
-both go through an `executemany` upsert.
+On PostgreSQL new rows are copied straight into the table with a binary COPY, and changed rows
+are copied into a temporary staging table and merged with one INSERT ... ON CONFLICT DO UPDATE. On
+SQLite both go through an `executemany` upsert.
+
+The table has no foreign-key constraints (see DailyResult.employee), so every write first locks
+the employees of its rows and drops the rows of employees deleted meanwhile.
 """
 
 from __future__ import annotations
@@ -17,36 +20,43 @@ import hashlib
 import logging
 
 from django.db import IntegrityError, connection, transaction
+from psycopg import postgres
+from psycopg.adapt import Dumper
+from psycopg.pq import Format
 
 from sao.attendance.models import DailyResult
+from sao.org.models import Employee
 
 logger = logging.getLogger("sao.attendance.compute")
 
 WRITE_BATCH_SIZE = 5000
+# Ids per IN list when checking employees on SQLite, below its default limit of bound parameters.
+EMPLOYEE_BATCH_SIZE = 500
 
-# Columns of a result row, in the order of the tuples built by sao.attendance.rows.
-COLUMNS = (
-    "employee_id",
-    "date",
-    "shift_code",
-    "unit_id",
-    "status",
-    "is_working_day",
-    "check_in",
-    "check_out",
-    "late_minutes",
-    "early_minutes",
-    "late_code",
-    "early_code",
-    "worked_minutes",
-    "flags",
-    "absence_code",
-    "holiday_name",
-    "rule_version",
-    "explanation",
-    "values_hash",
-    "computed_at",
-)
+# Columns of a result row and their PostgreSQL types, in the order of the tuples built by
+# sao.attendance.rows. `flags` contains the JSON text of the flag list.
+COLUMN_TYPES = {
+    "employee_id": "int8",
+    "date": "date",
+    "shift_code": "varchar",
+    "unit_id": "int8",
+    "status": "varchar",
+    "is_working_day": "bool",
+    "check_in": "timestamptz",
+    "check_out": "timestamptz",
+    "late_minutes": "int4",
+    "early_minutes": "int4",
+    "late_code": "varchar",
+    "early_code": "varchar",
+    "worked_minutes": "int4",
+    "flags": "jsonb",
+    "absence_code": "varchar",
+    "holiday_name": "varchar",
+    "rule_version": "varchar",
+    "values_hash": "int8",
+    "computed_at": "timestamptz",
+}
+COLUMNS = tuple(COLUMN_TYPES)
 KEY_COLUMNS = ("employee_id", "date", "shift_code")
 DATETIME_COLUMNS = (COLUMNS.index("check_in"), COLUMNS.index("check_out"), COLUMNS.index("computed_at"))
 DATE_COLUMN = COLUMNS.index("date")
@@ -146,19 +156,72 @@ def load_stored(
 def write_results(*, new_rows: list[tuple], changed_rows: list[tuple], stale_pks: list[int]) -> None:
     """Insert `new_rows`, update `changed_rows` and delete the rows `stale_pks`, in one transaction.
 
-    Rows are tuples in COLUMNS order with Python values.
+    Rows are tuples in COLUMNS order with Python values. Rows of employees that no longer exist
+    are dropped.
     """
     with transaction.atomic():
         for offset in range(0, len(stale_pks), WRITE_BATCH_SIZE):
             DailyResult.objects.filter(pk__in=stale_pks[offset : offset + WRITE_BATCH_SIZE]).delete()
+        new_rows, changed_rows = _rows_of_existing_employees(new_rows, changed_rows)
         if connection.vendor == "postgresql":
             _write_postgresql(new_rows, changed_rows)
         else:
             _write_upsert(new_rows + changed_rows)
 
 
+def _rows_of_existing_employees(new_rows: list[tuple], changed_rows: list[tuple]) -> tuple[list, list]:
+    """Lock the employees of the rows until the transaction ends, and drop the rows of missing ones.
+
+    DailyResult has no foreign-key constraint. On PostgreSQL, FOR KEY SHARE makes a concurrent
+    DELETE of one of these employees wait for this transaction, and DailyResult's post_delete
+    receiver then removes the rows written here. SQLite has one writer at a time, and a
+    transaction that read before another one committed cannot write after it (SQLITE_BUSY), so a
+    plain read is used there. NOTE: only the PostgreSQL case is tested with concurrent sessions.
+    """
+    employee_ids = sorted({row[0] for row in new_rows} | {row[0] for row in changed_rows})
+    if not employee_ids:
+        return new_rows, changed_rows
+
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(Employee._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM {table} WHERE id = ANY(%s) FOR KEY SHARE",  # noqa: S608
+                [employee_ids],
+            )
+            existing = {row[0] for row in cursor.fetchall()}
+    else:
+        existing = set()
+        for offset in range(0, len(employee_ids), EMPLOYEE_BATCH_SIZE):
+            batch = employee_ids[offset : offset + EMPLOYEE_BATCH_SIZE]
+            existing.update(Employee.objects.filter(pk__in=batch).values_list("pk", flat=True))
+
+    if len(existing) == len(employee_ids):
+        return new_rows, changed_rows
+    missing = sorted(set(employee_ids) - existing)
+    logger.warning("Results of %s deleted employees not written: %s", len(missing), missing[:20])
+    return (
+        [row for row in new_rows if row[0] in existing],
+        [row for row in changed_rows if row[0] in existing],
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # PostgreSQL
+
+
+class SerializedJsonbDumper(Dumper):
+    """Binary COPY dumper of a str that already contains JSON text, such as `flags` of a row.
+
+    psycopg's own jsonb dumper would serialize the str again, as a JSON string.
+    """
+
+    format = Format.BINARY
+    oid = postgres.types["jsonb"].oid
+
+    def dump(self, obj: str) -> bytes:
+        # Binary jsonb is a format version byte (1) followed by the JSON text.
+        return b"\x01" + obj.encode()
 
 
 def _quoted_columns() -> str:
@@ -182,10 +245,19 @@ def _write_postgresql(new_rows: list[tuple], changed_rows: list[tuple]) -> None:
 
 
 def _copy_rows(table: str, rows: list[tuple]) -> None:
-    statement = f"COPY {connection.ops.quote_name(table)} ({_quoted_columns()}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)
+    """Copy rows into `table` in PostgreSQL's binary COPY format.
+
+    For 900,000 rows on the 2-core development machine, binary COPY used 2.2 s of Python CPU and
+    4.5 s of server CPU, against 4.0 s and 5.1 s for text COPY through the same `write_row`.
+    """
+    statement = f"COPY {connection.ops.quote_name(table)} ({_quoted_columns()}) FROM STDIN (FORMAT BINARY)"
+    with connection.cursor() as cursor:
+        raw_cursor = cursor.cursor
+        raw_cursor.adapters.register_dumper(None, SerializedJsonbDumper)
+        with raw_cursor.copy(statement) as copy:
+            copy.set_types(list(COLUMN_TYPES.values()))
+            for row in rows:
+                copy.write_row(row)
 
 
 def _merge_rows(rows: list[tuple]) -> None:

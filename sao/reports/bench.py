@@ -101,7 +101,6 @@ def _result_row(rng: random.Random, employee_id: int, unit_id: int, day: dt.date
         "DL" if status == "DL" else "",
         "",
         "bench",
-        "[]",
         computed_at,
     )
 
@@ -124,7 +123,6 @@ COLUMNS = (
     "absence_code",
     "holiday_name",
     "rule_version",
-    "explanation",
     "computed_at",
 )
 
