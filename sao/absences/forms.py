@@ -71,7 +71,13 @@ class TravelGroupForm(forms.Form):
         label=_("Employees travelling together"),
         queryset=Employee.objects.none(),
         widget=forms.MultipleHiddenInput,
-        error_messages={"required": _("Add at least one employee with the search above.")},
+        error_messages={
+            "required": _("Add at least one employee with the search above."),
+            "invalid_choice": _("An employee on the list is outside your scope or no longer active; "
+                                "remove them and search again."),
+            "invalid_pk_value": _("The employee list is damaged; reload the page and add the "
+                                  "employees again with the search above."),
+        },
     )
     absence_type = forms.ModelChoiceField(label=_("Absence type"), queryset=AbsenceType.objects.none())
     start_date = forms.DateField(label=_("From"), widget=DateInput)

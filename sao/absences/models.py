@@ -115,6 +115,10 @@ class TravelGroup(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        verbose_name = _("travel group")
+        verbose_name_plural = _("travel groups")
+
     def __str__(self) -> str:
         return self.reference
 
@@ -217,6 +221,8 @@ class AbsenceStep(models.Model):
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("absence request step")
+        verbose_name_plural = _("absence request steps")
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
@@ -278,6 +284,8 @@ class Delegation(models.Model):
     )
 
     class Meta:
+        verbose_name = _("delegation (Plt/Plh)")
+        verbose_name_plural = _("delegations (Plt/Plh)")
         constraints = [
             models.CheckConstraint(
                 condition=Q(valid_from__lte=F("valid_to")), name="delegation_from_before_to"

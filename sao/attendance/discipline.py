@@ -4,6 +4,9 @@ PP 94/2021 Pasal 9-11 counts the working days of absence without a valid reason 
 one year, and separately a run of 10 consecutive working days. Only scheduled working days count:
 weekends, holidays, cuti bersama and approved absences neither break nor extend a run. SAO only
 flags; the official authorised to discipline (pejabat yang berwenang menghukum) decides.
+
+PP 94/2021 binds PNS and CPNS, and PPPK get the sanction of the same level. Non-ASN staff are
+bound by their work contract instead, so they get their counts and no PP 94/2021 level.
 """
 
 from __future__ import annotations
@@ -42,6 +45,11 @@ PPPK_SANCTIONS = {
     "PDH_TAPS": "PPPK_PHPK",
 }
 
+# Employee kinds outside the civil service (ASN), whose discipline follows their contract.
+NON_ASN_KINDS = frozenset({"NON_ASN"})
+# The sanction code of a non-ASN employee with TK days: the contract decides, not PP 94/2021.
+CONTRACT_RULES = "CONTRACT_RULES"
+
 SANCTION_LABELS = {
     "TEGURAN_LISAN": _("Oral reprimand (teguran lisan)"),
     "TEGURAN_TERTULIS": _("Written reprimand (teguran tertulis)"),
@@ -57,6 +65,7 @@ SANCTION_LABELS = {
     "PPPK_PERNYATAAN_TIDAK_PUAS": _("PPPK: written statement of dissatisfaction"),
     "PPPK_HUKDIS_SEDANG": _("PPPK: medium disciplinary sanction"),
     "PPPK_PHPK": _("PPPK: termination of the work agreement (PHPK)"),
+    CONTRACT_RULES: _("Non-ASN: no PP 94/2021 level, because the employee's work contract applies"),
 }
 
 
@@ -70,6 +79,12 @@ class DisciplineFlag:
     sanction: str  # a key of SANCTION_LABELS, or ""
     by_consecutive_run: bool
     run_start: dt.date | None = None
+
+    @property
+    def listed(self) -> bool:
+        """Tell whether the flag belongs on the discipline list: a PP 94/2021 level, or a
+        non-ASN employee with at least one TK day."""
+        return bool(self.level) or (self.sanction == CONTRACT_RULES and self.tk_days > 0)
 
 
 def level_for_days(tk_days: int) -> tuple[str, str]:
@@ -104,6 +119,15 @@ def discipline_flag(*, days: Iterable[tuple[dt.date, str]], employee_kind: str =
             run = 0
         # NOTE: approved absences (DL, CUTI, SAKIT, ...) are skipped like holidays, so they do not
         # break a run of TK. PP 94/2021 does not say which reading applies, so confirm with BKD.
+
+    if employee_kind in NON_ASN_KINDS:
+        return DisciplineFlag(
+            tk_days=tk_days,
+            longest_run=longest,
+            level="",
+            sanction=CONTRACT_RULES,
+            by_consecutive_run=False,
+        )
 
     level, sanction = level_for_days(tk_days)
     by_run = longest >= CONSECUTIVE_DAYS_FOR_DISMISSAL

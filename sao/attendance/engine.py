@@ -479,10 +479,12 @@ def evaluate_day(
             )
         )
 
+    # Until the day's window closes a missing check-out may still come, so it is no early leave.
+    window_open = day.window_end is not None and now < day.window_end
     if day.mode == DayMode.WINDOWS:
-        fields = _evaluate_windows(day, trusted, steps)
+        fields = _evaluate_windows(day, trusted, steps, window_open=window_open)
     else:
-        fields = _evaluate_check_in_out(day, trusted, steps)
+        fields = _evaluate_check_in_out(day, trusted, steps, window_open=window_open)
     status = fields.pop("status")
 
     # 4. Suspect punches and device outages turn a bad result into PERLU_VERIFIKASI.
@@ -496,7 +498,7 @@ def evaluate_day(
         steps.append(ExplanationStep("needs_verification", {"reason": "device_outage"}))
 
     # 5. Until the day's window closes the result is provisional.
-    if day.window_end is not None and now < day.window_end:
+    if window_open:
         steps.append(ExplanationStep("not_final", {"closes_at": _time_text(day.window_end, day.time_zone)}))
         status = Status.BELUM_FINAL
 
@@ -506,7 +508,9 @@ def evaluate_day(
     return DayResult(**base, status=status, flags=tuple(flags), explanation=tuple(steps), **fields)
 
 
-def _evaluate_check_in_out(day: DaySchedule, trusted: list[PunchInput], steps: list) -> dict:
+def _evaluate_check_in_out(
+    day: DaySchedule, trusted: list[PunchInput], steps: list, *, window_open: bool
+) -> dict:
     rules = day.rules
     check_in, check_out = _pair(day, trusted)
     steps.append(
@@ -537,7 +541,8 @@ def _evaluate_check_in_out(day: DaySchedule, trusted: list[PunchInput], steps: l
         )
         early_code = bracket_code(early, rules.early_edges, "PSW")
 
-    # Missing punches: no check-in counts as TL4, no check-out as PSW4, neither as TK.
+    # Missing punches: no check-in counts as TL4, no check-out as PSW4 once the window has closed,
+    # neither as TK.
     if check_in is None and check_out is None:
         status = Status.TK
         steps.append(ExplanationStep("no_punch", {}))
@@ -548,9 +553,10 @@ def _evaluate_check_in_out(day: DaySchedule, trusted: list[PunchInput], steps: l
         steps.append(ExplanationStep("missing_check_in", {"code": late_code}))
     elif check_out is None:
         status = Status.TIDAK_LENGKAP
-        early_code = f"PSW{len(rules.early_edges)}"
-        missing.append(Flag.MISSING_CHECK_OUT)
-        steps.append(ExplanationStep("missing_check_out", {"code": early_code}))
+        if not window_open:
+            early_code = f"PSW{len(rules.early_edges)}"
+            missing.append(Flag.MISSING_CHECK_OUT)
+            steps.append(ExplanationStep("missing_check_out", {"code": early_code}))
     else:
         status = Status.HADIR
 
@@ -592,7 +598,9 @@ def _evaluate_check_in_out(day: DaySchedule, trusted: list[PunchInput], steps: l
     }
 
 
-def _evaluate_windows(day: DaySchedule, trusted: list[PunchInput], steps: list) -> dict:
+def _evaluate_windows(
+    day: DaySchedule, trusted: list[PunchInput], steps: list, *, window_open: bool
+) -> dict:
     """Presence windows: one punch in the first window stands for the check-in, one in the last
     window for the check-out. A missing window counts as a missing check-in or check-out."""
     rules = day.rules
@@ -626,7 +634,7 @@ def _evaluate_windows(day: DaySchedule, trusted: list[PunchInput], steps: list) 
             late_code = f"TL{len(rules.late_edges)}"
             missing.append(Flag.MISSING_CHECK_IN)
             steps.append(ExplanationStep("missing_check_in", {"code": late_code}))
-        if check_out is None:
+        if check_out is None and not window_open:
             early_code = f"PSW{len(rules.early_edges)}"
             missing.append(Flag.MISSING_CHECK_OUT)
             steps.append(ExplanationStep("missing_check_out", {"code": early_code}))

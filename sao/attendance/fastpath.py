@@ -250,6 +250,8 @@ def evaluate_office_days(
 
         late = early = None
         late_code = early_code = ""
+        # Until the day's window closes a missing check-out may still come, so it is no early leave.
+        window_open = plan.window_end is not None and now < plan.window_end
         if plan.windows_mode:
             # One punch in the first window stands for the check-in, one in the last for the check-out.
             hits = [
@@ -267,7 +269,7 @@ def evaluate_office_days(
                 if check_in is None:
                     late_code = plans.missing_in_code
                     flags += (Flag.MISSING_CHECK_IN,)
-                if check_out is None:
+                if check_out is None and not window_open:
                     early_code = plans.missing_out_code
                     flags += (Flag.MISSING_CHECK_OUT,)
             if check_in is not None:
@@ -292,8 +294,9 @@ def evaluate_office_days(
                 flags += (Flag.MISSING_CHECK_IN,)
             elif check_out is None:
                 status = Status.TIDAK_LENGKAP
-                early_code = plans.missing_out_code
-                flags += (Flag.MISSING_CHECK_OUT,)
+                if not window_open:
+                    early_code = plans.missing_out_code
+                    flags += (Flag.MISSING_CHECK_OUT,)
             else:
                 status = Status.HADIR
 
@@ -307,7 +310,7 @@ def evaluate_office_days(
                     status = Status.SETENGAH_HARI
 
         # Until the day's window closes the result is provisional.
-        if plan.window_end is not None and now < plan.window_end:
+        if window_open:
             status = Status.BELUM_FINAL
 
         results.append(

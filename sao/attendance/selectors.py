@@ -21,7 +21,8 @@ def results_for_month(*, user, employee, first, last):
 
 
 def discipline_for_year(*, user, year: int, rolling_until=None) -> list[tuple]:
-    """Return (employee, DisciplineFlag) for every employee in scope with a PP 94/2021 flag.
+    """Return (employee, DisciplineFlag) for every employee in scope with a PP 94/2021 flag,
+    and for every non-ASN employee in scope with TK days, whose work contract decides.
 
     The year is January to December of `year`, or the 365 days up to `rolling_until` when the
     policy counts a rolling year. One query reads the results and one the employees.
@@ -48,7 +49,7 @@ def discipline_for_year(*, user, year: int, rolling_until=None) -> list[tuple]:
     for employee_id, employee_days in days.items():
         employee = employees[employee_id]
         flag = discipline_flag(days=employee_days, employee_kind=employee.kind)
-        if flag.level:
+        if flag.listed:
             flagged.append((employee, flag))
     flagged.sort(key=lambda item: (-item[1].tk_days, -item[1].longest_run, item[0].name))
     return flagged

@@ -1,7 +1,9 @@
 """The audit search screen: read-only, paginated, limited to the reader's scope.
 
-BKD reads every entry. Other roles read only entries about employees and absence requests
-inside their unit scope, because those are the object types whose scope can be checked.
+BKD reads every entry. Other roles read the entries about employees and absence requests inside
+their scope. Unit operators, verifiers and agency heads also read the entries about the units of
+their subtree and the devices, PIN mappings, fault tickets, manual presence and month closes of
+those units. Entries about other object types (policy versions, holidays) are BKD's only.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from sao.audit.display import page_changes
 from sao.audit.models import AuditEntry
 from sao.org.models import Employee, Unit
-from sao.org.scope import PROVINCE_ROLES, effective_role, scope_queryset
+from sao.org.scope import PROVINCE_ROLES, SUBTREE_ROLES, effective_role, scope_queryset
 
 PAGE_SIZE = 50
 EMPLOYEE_TYPE = "org.employee"
@@ -64,6 +67,34 @@ def _object_filter(employees, user) -> Q:
     )
 
 
+# Object types whose rows belong to a unit: (app_label.model, lookups from the row to its unit).
+# A PIN mapping is bound to a device or, for a unit-wide PIN, directly to a unit.
+UNIT_OBJECTS = (
+    ("org.unit", ("pk",)),
+    ("devices.device", ("unit",)),
+    ("devices.pinmapping", ("device__unit", "unit")),
+    ("faults.faultticket", ("unit",)),
+    ("faults.manualpresencebatch", ("unit",)),
+    ("attendance.monthclose", ("unit",)),
+)
+
+
+def _unit_object_filter(units) -> Q:
+    """Return the filter of entries about the units given and the rows that belong to them."""
+    from django.apps import apps
+
+    condition = Q(pk__in=[])
+    for object_type, lookups in UNIT_OBJECTS:
+        model = apps.get_model(object_type)
+        belongs = Q(pk__in=[])
+        for lookup in lookups:
+            belongs |= Q(**{f"{lookup}__in": units})
+        rows = model._default_manager.filter(belongs)
+        ids = rows.annotate(text_id=Cast("pk", CharField())).values("text_id")
+        condition |= Q(object_type=object_type, object_id__in=ids)
+    return condition
+
+
 def audit_entries_for(
     *,
     user,
@@ -83,7 +114,15 @@ def audit_entries_for(
             employees = employees.filter(unit__path__startswith=unit.path)
         if employee:
             employees = employees.filter(Q(nip=employee) | Q(name__icontains=employee))
-        entries = entries.filter(_object_filter(employees, user))
+        condition = _object_filter(employees, user)
+
+        reads_units = is_bkd or effective_role(user) in SUBTREE_ROLES
+        if reads_units and not employee:
+            units = scope_queryset(user=user, queryset=Unit.objects.all())
+            if unit is not None:
+                units = units.filter(path__startswith=unit.path)
+            condition |= _unit_object_filter(units)
+        entries = entries.filter(condition)
     if actor:
         entries = entries.filter(Q(actor__username__icontains=actor) | Q(actor_label__icontains=actor))
     if date_from:
@@ -110,6 +149,6 @@ def audit_search(request: HttpRequest) -> HttpResponse:
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode()}
+    context = {"form": form, "page": page, "rows": page_changes(page.object_list), "query": query.urlencode()}
     template = "audit/_entry_rows.html" if getattr(request, "htmx", False) else "audit/search.html"
     return render(request, template, context)

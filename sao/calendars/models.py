@@ -48,6 +48,8 @@ class EmployeeSchedule(models.Model):
     reason = models.TextField(_("reason"), blank=True)
 
     class Meta:
+        verbose_name = _("employee schedule assignment")
+        verbose_name_plural = _("employee schedule assignments")
         ordering = ["employee", "valid_from"]
         constraints = [
             models.UniqueConstraint(fields=["employee", "valid_from"], name="employee_schedule_one_start"),

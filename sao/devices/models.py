@@ -352,6 +352,8 @@ class DeviceOperation(models.Model):
     alert = models.BooleanField(_("alert"), default=False)
 
     class Meta:
+        verbose_name = _("device operation log entry")
+        verbose_name_plural = _("device operation log")
         ordering = ["-local_time", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["device", "raw"], name="device_operation_unique_raw"),

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Max, Min, QuerySet
+import re
+
+from django.db.models import Count, Max, Min, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from sao.devices.models import (
+    CommandKind,
     Device,
     DeviceCommand,
     DeviceOperation,
@@ -15,6 +19,7 @@ from sao.devices.models import (
     QuarantinedRecord,
     RawUpload,
 )
+from sao.org.models import Employee
 from sao.org.scope import get_scoped_or_404, register_scope, scope_queryset
 
 register_scope(Device, unit="unit")
@@ -65,8 +70,40 @@ def device_alerts(*, device: Device) -> QuerySet[DeviceOperation]:
     return device.operations.filter(alert=True).order_by("-local_time", "-id")[:DETAIL_ROWS]
 
 
-def device_commands(*, device: Device) -> QuerySet[DeviceCommand]:
-    return device.commands.select_related("created_by").order_by("-created_at", "-id")[:200]
+# The PIN and name of a user-sync command line.
+USERINFO_NAME = re.compile(r"^DATA UPDATE USERINFO PIN=(?P<pin>[^\t]*)\tName=(?P<name>[^\t]*)")
+
+
+def device_commands(*, device: Device, user) -> list[tuple[DeviceCommand, str]]:
+    """Return the device's latest 200 commands, each with its text as the user may read it.
+
+    A user-sync line names an employee. The name is shown only when a PIN mapping of this
+    device or its unit gives that PIN to an in-scope employee of that name. Any other name,
+    such as one queued by an older build that sent staff of other units, is hidden.
+    """
+    commands = list(
+        device.commands.select_related("created_by").order_by("-created_at", "-id")[:200]
+    )
+
+    visible: set[tuple[str, str]] = set()
+    if any(command.kind == CommandKind.USER_SYNC for command in commands):
+        condition = Q(device=device)
+        if device.unit_id is not None:
+            condition |= Q(unit_id=device.unit_id)
+        mappings = PinMapping.objects.filter(
+            condition, employee__in=scope_queryset(user=user, queryset=Employee.objects.all())
+        )
+        visible = {(pin, " ".join(name.split()))
+                   for pin, name in mappings.values_list("pin", "employee__name")}
+
+    rows = []
+    for command in commands:
+        text = command.text
+        match = USERINFO_NAME.match(text) if command.kind == CommandKind.USER_SYNC else None
+        if match and (match["pin"], match["name"]) not in visible:
+            text = text[:match.start("name")] + _("(hidden)") + text[match.end("name"):]
+        rows.append((command, text))
+    return rows
 
 
 def unknown_pins(*, user) -> QuerySet:

@@ -970,19 +970,31 @@ def _clean_field(value: str) -> str:
 
 
 def device_employee_pins(*, device: Device, day: dt.date) -> list[tuple[str, str]]:
-    """Return (PIN, name) of every employee mapped on this device or its units on a day."""
+    """Return (PIN, name) of every employee whose PIN mapping applies to this device on a day.
+
+    A device mapping of a PIN wins over a mapping of the device's own unit, and among mappings
+    of one level the latest `valid_from` wins. Mappings of the units above the device's unit are
+    left out, so no employee from outside the device's unit is sent to it.
+    """
+    # NOTE: PinResolver, which attributes punches, still falls back to the mappings of the units
+    # above. A PIN mapped only there is not sent here, yet a punch with it here goes to that person.
     condition = Q(device=device)
     if device.unit_id is not None:
-        condition |= Q(unit__code__in=[code for code in device.unit.path.split("/") if code])
+        condition |= Q(unit_id=device.unit_id)
     mappings = (
         PinMapping.objects.filter(condition, valid_from__lte=day)
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day))
-        .select_related("employee").order_by("pin")
+        .select_related("employee")
+        .order_by("pin", "-valid_from", "-pk")
     )
-    seen: dict[str, str] = {}
+
+    chosen: dict[str, tuple[bool, str]] = {}
     for mapping in mappings:
-        seen.setdefault(mapping.pin, mapping.employee.name)
-    return sorted(seen.items())
+        on_device = mapping.device_id is not None
+        current = chosen.get(mapping.pin)
+        if current is None or (on_device and not current[0]):
+            chosen[mapping.pin] = (on_device, mapping.employee.name)
+    return sorted((pin, name) for pin, (_on_device, name) in chosen.items())
 
 
 def device_command_queue(

@@ -77,7 +77,7 @@ def device_commands(request: HttpRequest, pk: int) -> HttpResponse:
                                  % {"count": len(commands), "serial": device.serial})
                 return redirect("devices:device_commands", pk=device.pk)
 
-    context = {"device": device, "commands": selectors.device_commands(device=device),
+    context = {"device": device, "commands": selectors.device_commands(device=device, user=request.user),
                "form": form, "can_manage": can_manage}
     return render(request, "devices/device_commands.html", context)
 

@@ -265,6 +265,8 @@ class ManualPresenceEntry(models.Model):
     state = models.SmallIntegerField(_("state"))
 
     class Meta:
+        verbose_name = _("manual presence entry")
+        verbose_name_plural = _("manual presence entries")
         ordering = ["employee", "instant"]
         constraints = [
             models.UniqueConstraint(fields=["batch", "employee", "instant", "state"],

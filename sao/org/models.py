@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class UnitKind(models.TextChoices):
@@ -110,7 +111,7 @@ class LegalStatus(models.TextChoices):
     PRE_RETIREMENT = "20", _("Pre-retirement period (MPP)")
     DISMISSED = "66", _("Dismissed")
     RETIREMENT_AGE = "98", _("Reached retirement age")
-    RETIRED = "99", _("Retired")
+    RETIRED = "99", pgettext_lazy("legal status", "Retired")
 
 
 # Statuses under which an employee is expected at work and counts in the attendance
@@ -255,6 +256,31 @@ class LegalStatusPeriod(models.Model):
         return f"{self.get_status_display()} ({self.valid_from:%d-%m-%Y})"
 
 
+class EmployeeTpp(models.Model):
+    """An employee's monthly TPP amount in whole rupiah from a date on, until the next row's date.
+
+    A month's TPP deduction uses the amount in force on the first day of that month.
+    """
+
+    employee = models.ForeignKey(
+        Employee, verbose_name=_("employee"), on_delete=models.CASCADE, related_name="tpp_amounts"
+    )
+    amount = models.DecimalField(_("monthly TPP amount (Rp)"), max_digits=14, decimal_places=0)
+    valid_from = models.DateField(_("valid from"))
+
+    class Meta:
+        ordering = ["employee", "valid_from"]
+        verbose_name = _("TPP amount")
+        verbose_name_plural = _("TPP amounts")
+        constraints = [
+            models.UniqueConstraint(fields=["employee", "valid_from"], name="tpp_amount_one_start"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="tpp_amount_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Rp {self.amount:,.0f} ({self.valid_from:%d-%m-%Y})".replace(",", ".")
+
+
 class Role(models.TextChoices):
     ADMIN_BKD = "admin_bkd", _("BKD administrator")
     OPERATOR_BKD = "operator_bkd", _("BKD operator")
@@ -323,6 +349,8 @@ class ImportBatch(models.Model):
 
     class Meta:
         ordering = ["-uploaded_at"]
+        verbose_name = _("employee import batch")
+        verbose_name_plural = _("employee import batches")
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.status})"

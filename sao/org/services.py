@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 from sao.audit.services import audit_record, changed_fields
 from sao.org.models import (
     Employee,
+    EmployeeTpp,
     LegalStatus,
     LegalStatusPeriod,
     Unit,
@@ -180,3 +182,64 @@ def unit_on(*, employee: Employee, day: dt.date) -> int | None:
         if assignment.covers(day):
             return assignment.unit_id
     return None
+
+
+def tpp_amount_on(*, employee: Employee, day: dt.date) -> Decimal | None:
+    """Return the monthly TPP amount of an employee in force on `day`, or None without one."""
+    row = employee.tpp_amounts.filter(valid_from__lte=day).order_by("-valid_from").first()
+    return row.amount if row is not None else None
+
+
+def tpp_amounts_on(*, employee_ids: list[int], day: dt.date) -> dict[int, Decimal]:
+    """Return {employee id: monthly TPP amount in force on `day`} for the employees that have one."""
+    found: dict[int, Decimal] = {}
+    rows = (
+        EmployeeTpp.objects.filter(employee_id__in=employee_ids, valid_from__lte=day)
+        .order_by("employee_id", "-valid_from")
+        .values_list("employee_id", "amount")
+    )
+    for employee_id, amount in rows:
+        found.setdefault(employee_id, amount)
+    return found
+
+
+def employee_tpp_set(
+    *, employee: Employee, amount: Decimal, valid_from: dt.date, actor=None, actor_label: str = "",
+    reason: str = "",
+) -> EmployeeTpp:
+    """Set an employee's monthly TPP amount from `valid_from` on, and audit the change.
+
+    A row with the same start date is overwritten. Otherwise a new row starts, and the earlier
+    row stays in force until the day before. Amounts are whole rupiah.
+    """
+    if amount < 0 or amount != amount.to_integral_value():
+        raise MasterDataError(
+            _("TPP amount %(amount)s is invalid; write a whole number of rupiah, 0 or more.")
+            % {"amount": amount},
+            code="tpp_amount_invalid",
+        )
+
+    with transaction.atomic():
+        employee = Employee.objects.select_for_update().get(pk=employee.pk)
+        old_amount = tpp_amount_on(employee=employee, day=valid_from)
+        row, _created = EmployeeTpp.objects.update_or_create(
+            employee=employee, valid_from=valid_from, defaults={"amount": amount}
+        )
+        if old_amount != amount:
+            audit_record(
+                actor=actor, actor_label=actor_label, action="employee.tpp_amount", obj=employee,
+                old={"tpp_amount": old_amount},
+                new={"tpp_amount": amount, "valid_from": valid_from},
+                reason=reason,
+            )
+    return row
+
+
+def employee_tpp_delete(*, row: EmployeeTpp, actor=None, actor_label: str = "", reason: str = "") -> None:
+    """Delete one dated TPP amount of an employee, and audit it."""
+    with transaction.atomic():
+        audit_record(
+            actor=actor, actor_label=actor_label, action="employee.tpp_amount_delete", obj=row.employee,
+            old={"tpp_amount": row.amount, "valid_from": row.valid_from}, reason=reason,
+        )
+        row.delete()

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from sao.reports import selectors
 from sao.reports.exports import ReportTable
 from sao.reports.rates import RATE_FORMULAS, RATE_LABELS, Counts, RankedRow, rates_from, total
+from sao.reports.today import today_by_agency
 
 TREND_MONTHS = 12
 TREND_YEARS = 5
@@ -30,8 +31,10 @@ def highest_target() -> Decimal | None:
 
 
 def today_rows(*, user, day: dt.date):
+    """Return (OPD, counts, rates, not yet present) for today's panel, every scheduled employee counted."""
     return [
-        (unit, counts, rates_from(counts)) for unit, counts in selectors.today_by_agency(user=user, day=day)
+        (row.unit, row.counts, rates_from(row.counts), row.not_yet_present)
+        for row in today_by_agency(user=user, day=day)
     ]
 
 
@@ -47,7 +50,8 @@ def _months_back(month: dt.date, count: int) -> list[dt.date]:
 def trend(
     *, user, rate: str, period: str, periods: list[dt.date], end: dt.date
 ) -> list[tuple[dt.date, Counts]]:
-    counts = selectors.rate_counts(user=user, start=periods[0], end=end, period=period)
+    # Summed per period in the database: the trend needs no per-unit counts.
+    counts = selectors.rate_counts(user=user, start=periods[0], end=end, period=period, by_unit=False)
     return [(key, total(counts.get(key, {}).values())) for key in periods]
 
 
@@ -158,17 +162,27 @@ def chart_table(*, user, chart: str, rate: str, month: dt.date, day: dt.date) ->
                 unit.name,
                 counts.scheduled,
                 counts.present,
+                waiting,
                 counts.on_duty,
                 counts.unexcused,
                 rates.physical,
             ]
-            for unit, counts, rates in today_rows(user=user, day=day)
+            for unit, counts, rates, waiting in today_rows(user=user, day=day)
         ]
         return ReportTable(
             slug=f"today-{day.isoformat()}",
             title=_("Presence today"),
             subtitle=day.isoformat(),
-            header=["unit_code", "unit_name", "scheduled", "present", "on_duty", "tk", "physical_percent"],
+            header=[
+                "unit_code",
+                "unit_name",
+                "scheduled",
+                "present",
+                "not_yet_present",
+                "on_duty",
+                "tk",
+                "physical_percent",
+            ],
             rows=rows,
         )
     first, last = selectors.month_bounds(month)

@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db.models import QuerySet
+
 FORMATS = ("csv", "xlsx", "pdf")
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -36,12 +38,44 @@ class ReportTable:
     landscape: bool = False
     # Returns the number of rows without reading them (one COUNT query), for progress bars.
     count_rows: Callable[[], int] | None = None
+    # The daily results behind a results list, so a screen reads one page of them, not every row.
+    results: QuerySet | None = None
 
     def filename(self, file_format: str) -> str:
         return f"{self.slug}.{file_format}"
 
 
+@dataclass(frozen=True)
+class Coded:
+    """A stored code with its translated label: CSV writes the code, the screen, XLSX and PDF the label.
+
+    `description` is a longer label, shown on screen as the cell's tooltip where the label is short.
+    """
+
+    code: str
+    label: str
+    description: str = ""
+
+    def __str__(self) -> str:
+        return self.label
+
+
+@dataclass(frozen=True)
+class Rupiah:
+    """An amount in whole rupiah: a plain number in CSV and XLSX, "5.250.000" on screen and in PDF."""
+
+    amount: int
+
+    def __str__(self) -> str:
+        return f"{self.amount:,}".replace(",", ".")
+
+
 def _plain(value):
+    """Return the machine-readable text of a cell, for CSV."""
+    if isinstance(value, Coded):
+        return value.code
+    if isinstance(value, Rupiah):
+        return value.amount
     if value is None:
         return ""
     if isinstance(value, Decimal):
@@ -51,6 +85,13 @@ def _plain(value):
     if isinstance(value, list | tuple):
         return ";".join(str(item) for item in value)
     return value
+
+
+def _shown(value):
+    """Return the text people read in a cell, for XLSX and PDF: a code becomes its label."""
+    if isinstance(value, Coded | Rupiah):
+        return str(value)
+    return _plain(value)
 
 
 class _Echo:
@@ -91,15 +132,17 @@ def _start_sheet(workbook, table: ReportTable, number: int, bold):
     return sheet
 
 
-def _write_cell(sheet, row_number: int, column: int, value, number_format) -> None:
-    if isinstance(value, Decimal):
+def _write_cell(sheet, row_number: int, column: int, value, number_format, rupiah_format) -> None:
+    if isinstance(value, Rupiah):
+        sheet.write_number(row_number, column, value.amount, rupiah_format)
+    elif isinstance(value, Decimal):
         sheet.write_number(row_number, column, float(value), number_format)
     elif isinstance(value, bool) or value is None:
         sheet.write_string(row_number, column, "" if value is None else str(value))
     elif isinstance(value, int | float):
         sheet.write_number(row_number, column, value)
     else:
-        sheet.write_string(row_number, column, str(_plain(value)))
+        sheet.write_string(row_number, column, str(_shown(value)))
 
 
 def write_xlsx(table: ReportTable, target, *, sheet_rows: int = SHEET_DATA_ROWS) -> int:
@@ -114,6 +157,7 @@ def write_xlsx(table: ReportTable, target, *, sheet_rows: int = SHEET_DATA_ROWS)
     workbook = xlsxwriter.Workbook(target, {"constant_memory": True, "in_memory": False})
     bold = workbook.add_format({"bold": True})
     number_format = workbook.add_format({"num_format": "0.00"})
+    rupiah_format = workbook.add_format({"num_format": "#,##0"})
     sheets = 1
     sheet = _start_sheet(workbook, table, sheets, bold)
 
@@ -125,7 +169,7 @@ def write_xlsx(table: ReportTable, target, *, sheet_rows: int = SHEET_DATA_ROWS)
             sheet = _start_sheet(workbook, table, sheets, bold)
             row_number = 4
         for column, value in enumerate(row):
-            _write_cell(sheet, row_number, column, value, number_format)
+            _write_cell(sheet, row_number, column, value, number_format, rupiah_format)
         row_number += 1
         count += 1
 
@@ -152,7 +196,7 @@ def pdf_bytes(table: ReportTable, *, signatory, printed_on: dt.date) -> bytes:
         "reports/pdf.html",
         {
             "table": table,
-            "rows": [[_plain(value) for value in row] for row in table.rows],
+            "rows": [[_shown(value) for value in row] for row in table.rows],
             "signatory": signatory,
             "printed_on": printed_on,
         },
@@ -163,14 +207,16 @@ def pdf_bytes(table: ReportTable, *, signatory, printed_on: dt.date) -> bytes:
 def write_file(
     table: ReportTable, *, file_format: str, path, signatory=None, printed_on: dt.date | None = None
 ) -> int:
-    """Write the table to `path` in the given format and return the number of data rows (0 for PDF)."""
+    """Write the table to `path` in the given format and return the number of data rows."""
     if file_format == "csv":
         with open(path, "w", encoding="utf-8", newline="") as stream:
             return write_csv(table, stream)
     if file_format == "xlsx":
         return write_xlsx(table, str(path))
     if file_format == "pdf":
+        # The PDF is laid out from the whole table at once, so the rows are read (and counted) first.
+        table.rows = list(table.rows)
         with open(path, "wb") as stream:
             stream.write(pdf_bytes(table, signatory=signatory, printed_on=printed_on or dt.date.today()))
-        return 0
+        return len(table.rows)
     raise ValueError(f"Unknown format {file_format!r}; use csv, xlsx or pdf.")

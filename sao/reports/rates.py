@@ -11,7 +11,7 @@ off as non-working. So all those days are outside the denominator.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext_lazy as _
@@ -72,8 +72,14 @@ class Counts:
     compliant: int = 0
 
     def __add__(self, other: Counts) -> Counts:
+        # Written out: with dataclasses.fields() the additions took 0.6 s of 3.2 s in a profile of
+        # five dashboard requests on the benchmark province.
         return Counts(
-            **{item.name: getattr(self, item.name) + getattr(other, item.name) for item in fields(self)}
+            scheduled=self.scheduled + other.scheduled,
+            present=self.present + other.present,
+            on_duty=self.on_duty + other.on_duty,
+            unexcused=self.unexcused + other.unexcused,
+            compliant=self.compliant + other.compliant,
         )
 
 

@@ -5,14 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncMonth, TruncYear
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from sao.attendance.models import DailyResult
+from sao.core import labels
 from sao.org.models import Employee, Unit, UnitKind
 from sao.org.scope import get_scoped_or_404, register_scope, scope_queryset
+from sao.reports.exports import Coded
 from sao.reports.models import UnitDayCount
 from sao.reports.rates import (
     DUTY_STATUSES,
@@ -58,10 +63,10 @@ def _as_date(value) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
 
 
-def _live_grouped(results: QuerySet, period_expression, period_name: str = "period"):
+def _live_grouped(results: QuerySet, period_expression, period_name: str = "period", by_unit: bool = True):
     return (
         results.annotate(**{period_name: period_expression})
-        .values(period_name, "unit_id")
+        .values(period_name, *(["unit_id"] if by_unit else []))
         .annotate(
             scheduled=Count("id"),
             present=Count("id", filter=PRESENT_Q),
@@ -98,13 +103,15 @@ def rate_counts(
     under: Unit | None = None,
     live: bool = False,
     today: dt.date | None = None,
-) -> dict[dt.date, dict[int, Counts]]:
+    by_unit: bool = True,
+) -> dict[dt.date, dict[int | None, Counts]]:
     """Count scheduled, present, on-duty, TK and compliant person-days per unit and period.
 
     Days before `today` (the local date by default) come from the UnitDayCount summary, so they
     are as fresh as its last refresh. `today` and later days come from the daily results.
     With `live` every day is read from the daily results. One GROUP BY query per source, in the
-    user's scope and under `under` when given. Returns {period start: {unit id: Counts}}.
+    user's scope and under `under` when given. Returns {period start: {unit id: Counts}}; without
+    `by_unit` the database sums the units and the only key of each period is None.
     """
     today = today or timezone.localdate()
     split = end + dt.timedelta(days=1) if live else max(start, min(today, end + dt.timedelta(days=1)))
@@ -121,7 +128,7 @@ def rate_counts(
         summary = scope_queryset(user=user, queryset=summary)
         rows = (
             summary.annotate(period=_period_expression(period))
-            .values("period", "unit_id")
+            .values("period", *(["unit_id"] if by_unit else []))
             .annotate(
                 scheduled=Sum("scheduled"),
                 present=Sum("present"),
@@ -132,7 +139,7 @@ def rate_counts(
             .order_by()
         )
         for row in rows:
-            add(row["period"], row["unit_id"], _counts(row))
+            add(row["period"], row.get("unit_id"), _counts(row))
 
     live_start = start if live else split
     if live_start <= end:
@@ -140,8 +147,8 @@ def rate_counts(
         if under is not None:
             results = results.filter(unit__path__startswith=under.path)
         results = scope_queryset(user=user, queryset=results)
-        for row in _live_grouped(results, _period_expression(period)):
-            add(row["period"], row["unit_id"], _counts(row))
+        for row in _live_grouped(results, _period_expression(period), by_unit=by_unit):
+            add(row["period"], row.get("unit_id"), _counts(row))
     return dict(found)
 
 
@@ -258,21 +265,94 @@ def events(*, user, unit: Unit, start: dt.date, end: dt.date, kind: str) -> Quer
     return daily_results(user=user, unit=unit, start=start, end=end).filter(condition)
 
 
+class RecapDay(NamedTuple):
+    """The fields of one daily result that the recap reads."""
+
+    employee_id: int
+    date: dt.date
+    status: str
+    is_working_day: bool
+    has_check_in: bool
+    late_code: str
+    early_code: str
+    absence_code: str
+
+
+RECAP_DAY_FIELDS = (
+    "employee_id",
+    "date",
+    "status",
+    "is_working_day",
+    "has_check_in",
+    "late_code",
+    "early_code",
+    "absence_code",
+)
+
+
+class RecapCells:
+    """The recap cell of each combination of statuses met, shared by the rows of one recap."""
+
+    def __init__(self):
+        self._cells: dict[tuple[str, ...], Coded] = {}
+        self._html: dict[tuple[str, ...], str] = {}
+
+    def cell(self, codes: tuple[str, ...]) -> Coded:
+        """Return the cell of a day: the codes of its shifts joined by "/", or "-" without a result.
+
+        The CSV gets the status codes, the screen, XLSX and PDF their short forms (H, TK, DL), and
+        the screen shows the full labels as the tooltip.
+        """
+        found = self._cells.get(codes)
+        if found is None:
+            if not codes:
+                found = Coded(code="-", label="-")
+            else:
+                found = Coded(
+                    code="/".join(codes),
+                    label="/".join(labels.status_short_label(code) for code in codes),
+                    description=" / ".join(labels.status_label(code) for code in codes),
+                )
+            self._cells[codes] = found
+        return found
+
+    def html(self, codes: tuple[str, ...]) -> str:
+        """Return the <td> of a day for the recap screen, escaped once per combination of codes."""
+        found = self._html.get(codes)
+        if found is None:
+            cell = self.cell(codes)
+            title = f' title="{escape(cell.description)}"' if cell.description else ""
+            found = (
+                f'<td class="text-center" data-testid="recap-day" data-code="{escape(cell.code)}"{title}>'
+                f"{escape(cell.label)}</td>"
+            )
+            self._html[codes] = found
+        return found
+
+
 @dataclass
 class RecapRow:
     employee: Employee
-    days: list[list[DailyResult]]  # one list per day of the month (several shifts possible)
+    days: list[list[RecapDay]]  # one list per day of the month (several shifts possible)
     totals: dict[str, int]
+    cell_labels: RecapCells = field(default_factory=RecapCells)
 
-    def cells(self) -> list[str]:
-        """Return one text per day: the statuses of its shifts joined by "/", or "-" without a result."""
-        return ["/".join(result.status for result in results) or "-" for results in self.days]
+    def cells(self) -> list[Coded]:
+        """Return one cell per day of the month (see RecapCells.cell)."""
+        return [self.cell_labels.cell(tuple(result.status for result in results)) for results in self.days]
+
+    def cells_html(self) -> SafeString:
+        """Return the row's day cells as HTML, built here because the template loop over 31 days
+        of 50 employees was most of the recap page's time."""
+        html = self.cell_labels.html
+        cells = "".join(html(tuple(result.status for result in results)) for results in self.days)
+        return mark_safe(cells)  # noqa: S308 - RecapCells.html escapes every value
 
 
 RECAP_TOTALS = ("scheduled", "present", "late", "early", "tk", "duty", "leave", "no_result")
 
 
-def _recap_totals(days: list[list[DailyResult]]) -> dict[str, int]:
+def _recap_totals(days: list[list[RecapDay]]) -> dict[str, int]:
     totals = dict.fromkeys(RECAP_TOTALS, 0)
     for results in days:
         if not results:
@@ -281,7 +361,7 @@ def _recap_totals(days: list[list[DailyResult]]) -> dict[str, int]:
             if not result.is_working_day:
                 continue
             totals["scheduled"] += 1
-            if result.status in PRESENT_STATUSES or (result.status == "BELUM_FINAL" and result.check_in):
+            if result.status in PRESENT_STATUSES or (result.status == "BELUM_FINAL" and result.has_check_in):
                 totals["present"] += 1
             if result.late_code:
                 totals["late"] += 1
@@ -300,22 +380,26 @@ def recap_employee_keys(*, user, unit: Unit, first: dt.date, last: dt.date) -> l
     """Return (unit path, name, id) of the employees of a month recap, sorted for display.
 
     They are the employees now in the unit's subtree and those with results there in the month,
-    so a transfer mid-month keeps both units' days. Two queries: an OR with a subquery over the
-    results was several times slower on PostgreSQL.
+    so a transfer mid-month keeps both units' days. Three queries: the subtree's employees, the ids
+    of other employees with results in the subtree (no joins, no ordering, so PostgreSQL reads the
+    results once), and those few employees' names. An OR with a subquery over the results was
+    several times slower on PostgreSQL.
     """
-    current = scope_queryset(
-        user=user, queryset=Employee.objects.filter(unit__path__startswith=unit.path)
-    ).values_list("unit__path", "name", "pk")
-    moved = (
+    in_subtree = scope_queryset(user=user, queryset=Employee.objects.filter(unit__path__startswith=unit.path))
+    current = list(in_subtree.values_list("unit__path", "name", "pk"))
+
+    subtree_units = Unit.objects.filter(path__startswith=unit.path).values("pk")
+    moved_ids = (
         scope_queryset(
             user=user,
-            queryset=DailyResult.objects.filter(
-                unit__path__startswith=unit.path, date__range=(first, last)
-            ).exclude(employee__unit__path__startswith=unit.path),
+            queryset=DailyResult.objects.filter(unit_id__in=subtree_units, date__range=(first, last)),
         )
-        .values_list("employee__unit__path", "employee__name", "employee_id")
+        .exclude(employee_id__in=Employee.objects.filter(unit__path__startswith=unit.path).values("pk"))
+        .values_list("employee_id", flat=True)
+        .order_by()
         .distinct()
     )
+    moved = Employee.objects.filter(pk__in=list(moved_ids)).values_list("unit__path", "name", "pk")
     return sorted(set(current) | set(moved))
 
 
@@ -331,24 +415,40 @@ def employees_in_order(ids: list[int]) -> list[Employee]:
 
 
 def recap_rows(*, user, unit: Unit, month: dt.date, employees: list[Employee]) -> list[RecapRow]:
-    """Build the recap of `employees` for every day of the month, in one query for the results."""
+    """Build the recap of `employees` for every day of the month, in one query for the results.
+
+    The results are read as tuples of the recap's fields only, without model instances.
+    """
     first, last = month_bounds(month)
     count = (last - first).days + 1
-    results = scope_queryset(
-        user=user,
-        queryset=DailyResult.objects.filter(
-            employee_id__in=[employee.pk for employee in employees],
-            unit__path__startswith=unit.path,
-            date__range=(first, last),
-        ),
-    ).order_by("date", "shift_code")
-    grid: dict[int, list[list[DailyResult]]] = {
+    results = (
+        scope_queryset(
+            user=user,
+            queryset=DailyResult.objects.filter(
+                employee_id__in=[employee.pk for employee in employees],
+                unit__path__startswith=unit.path,
+                date__range=(first, last),
+            ),
+        )
+        .annotate(has_check_in=Q(check_in__isnull=False))
+        .order_by("date", "shift_code")
+        .values_list(*RECAP_DAY_FIELDS)
+    )
+    grid: dict[int, list[list[RecapDay]]] = {
         employee.pk: [[] for _day in range(count)] for employee in employees
     }
-    for result in results:
+    for values in results:
+        result = RecapDay(*values)
         grid[result.employee_id][(result.date - first).days].append(result)
+
+    cell_labels = RecapCells()
     return [
-        RecapRow(employee=employee, days=grid[employee.pk], totals=_recap_totals(grid[employee.pk]))
+        RecapRow(
+            employee=employee,
+            days=grid[employee.pk],
+            totals=_recap_totals(grid[employee.pk]),
+            cell_labels=cell_labels,
+        )
         for employee in employees
     ]
 
@@ -372,20 +472,6 @@ def top_groups(units: dict[int, UnitRef]) -> list[UnitRef]:
         top = min(unit.depth for unit in units.values())
         agencies = [unit for unit in units.values() if unit.depth == top]
     return sorted(agencies, key=lambda unit: unit.path)
-
-
-def today_by_agency(*, user, day: dt.date) -> list[tuple[UnitRef, Counts]]:
-    """Return the day's person-day counts per OPD in scope, from one grouped query."""
-    units = unit_refs(user=user)
-    counts = rate_counts(user=user, start=day, end=day, period="day").get(day, {})
-    rows = []
-    for group in top_groups(units):
-        value = Counts()
-        for unit_id, item in counts.items():
-            if unit_id in units and units[unit_id].path.startswith(group.path):
-                value = value + item
-        rows.append((group, value))
-    return rows
 
 
 def devices_offline(*, user, now: dt.datetime, limit: int = 20):

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
+from itertools import groupby
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
+from sao.core import labels
 from sao.org.models import Unit
 from sao.reports import selectors
-from sao.reports.exports import ReportTable
+from sao.reports.exports import Coded, ReportTable, Rupiah
 from sao.reports.rates import DENOMINATOR_TEXT, RATE_CODES, RATE_FORMULAS, RATE_LABELS, rates_from
 
 DAILY_CSV_COLUMNS = [
@@ -43,8 +47,14 @@ def rate_notes() -> list[str]:
     return notes
 
 
+def _coded(kind: str, code: str) -> Coded:
+    return Coded(code=code, label=labels.code_label(kind, code))
+
+
 def daily_row(result) -> list:
+    """Return one row of the daily list: codes for CSV, with their labels for people."""
     zone = result.unit.time_zone
+    flags = result.flags or []
     return [
         result.unit.code,
         result.employee.nip or result.employee.nik or "",
@@ -52,25 +62,26 @@ def daily_row(result) -> list:
         result.employee.full_name,
         result.date,
         result.shift_code,
-        result.status,
+        _coded("status", result.status),
         _local_time(result.check_in, zone),
         _local_time(result.check_out, zone),
         result.late_minutes,
         result.early_minutes,
-        result.late_code,
-        result.early_code,
-        " ".join(result.flags or []),
+        _coded("late_early", result.late_code),
+        _coded("late_early", result.early_code),
+        Coded(code=" ".join(flags), label=labels.flags_label(flags)),
     ]
 
 
-def daily_table(*, user, unit: Unit, day: dt.date, end: dt.date | None = None) -> ReportTable:
-    """Build the daily presence list: every employee-day of the unit and its sub-units."""
-    results = selectors.daily_results(user=user, unit=unit, start=day, end=end)
-    period = day.isoformat() if end in (None, day) else f"{day.isoformat()} – {end.isoformat()}"
+def results_table(*, results, slug: str, title: str, subtitle: str, unit: Unit) -> ReportTable:
+    """Build a list of daily results in the daily CSV's columns (the daily list, TL/PSW, TK, absences).
+
+    `results` is a queryset of selectors.daily_results; the rows are read in chunks when written.
+    """
     return ReportTable(
-        slug=f"daily-{unit.code}-{day.isoformat()}",
-        title=_("Daily presence list"),
-        subtitle=_("%(unit)s, %(period)s") % {"unit": unit.name, "period": period},
+        slug=slug,
+        title=title,
+        subtitle=subtitle,
         header=[
             _("Unit"),
             _("NIP"),
@@ -92,6 +103,19 @@ def daily_table(*, user, unit: Unit, day: dt.date, end: dt.date | None = None) -
         unit=unit,
         landscape=True,
         count_rows=results.count,
+        results=results,
+    )
+
+
+def daily_table(*, user, unit: Unit, day: dt.date, end: dt.date | None = None) -> ReportTable:
+    """Build the daily presence list: every employee-day of the unit and its sub-units."""
+    period = day.isoformat() if end in (None, day) else f"{day.isoformat()} – {end.isoformat()}"
+    return results_table(
+        results=selectors.daily_results(user=user, unit=unit, start=day, end=end),
+        slug=f"daily-{unit.code}-{day.isoformat()}",
+        title=_("Daily presence list"),
+        subtitle=_("%(unit)s, %(period)s") % {"unit": unit.name, "period": period},
+        unit=unit,
     )
 
 
@@ -108,7 +132,7 @@ def recap_table(*, user, unit: Unit, month: dt.date) -> ReportTable:
         _("PSW"),
         _("TK"),
         _("Official duty"),
-        _("Leave"),
+        pgettext("absence", "Leave"),
         _("No result"),
     ]
 
@@ -129,7 +153,8 @@ def recap_table(*, user, unit: Unit, month: dt.date) -> ReportTable:
             _(
                 "A day shows '-' when no result exists for it: a day off before the TMT, under "
                 "CLTN or tugas belajar, or not computed yet."
-            )
+            ),
+            labels.recap_legend(),
         ],
         unit=unit,
         landscape=True,
@@ -241,71 +266,109 @@ EVENT_TITLES = {
 
 
 def events_table(*, user, unit: Unit, start: dt.date, end: dt.date, kind: str) -> ReportTable:
-    results = selectors.events(user=user, unit=unit, start=start, end=end, kind=kind)
-    return ReportTable(
+    """Build the TL/PSW, TK or absence list of a unit for start..end."""
+    return results_table(
+        results=selectors.events(user=user, unit=unit, start=start, end=end, kind=kind),
         slug=f"{kind}-{unit.code}-{start.isoformat()}-{end.isoformat()}",
         title=str(EVENT_TITLES[kind]),
         subtitle=_("%(unit)s, %(start)s – %(end)s")
         % {"unit": unit.name, "start": start.isoformat(), "end": end.isoformat()},
-        header=[
-            _("Unit"),
-            _("NIP"),
-            _("PIN"),
-            _("Name"),
-            _("Date"),
-            _("Shift"),
-            _("Status"),
-            _("Check-in"),
-            _("Check-out"),
-            _("Minutes late"),
-            _("Minutes early"),
-            _("TL"),
-            _("PSW"),
-            _("Flags"),
-        ],
-        csv_header=DAILY_CSV_COLUMNS,
-        rows=(daily_row(result) for result in results.iterator(chunk_size=5000)),
         unit=unit,
-        landscape=True,
-        count_rows=results.count,
     )
 
 
+def _tpp_employee_row(employee, deduction, amount: Decimal | None) -> list:
+    tpp = Rupiah(int(amount)) if amount is not None else None
+    if deduction is None:
+        person = [employee.nip or "", employee.full_name, employee.unit.code]
+        return [*person, "", "", None, None, tpp, None, 0, ""]
+
+    codes = ", ".join(f"{day.work_date.day}:{'+'.join(day.codes)}" for day in deduction.days)
+    return [
+        employee.nip or "",
+        employee.full_name,
+        employee.unit.code,
+        deduction.table_code,
+        deduction.base,
+        deduction.percent_of_base.quantize(Decimal("0.01")),
+        deduction.percent_of_tpp.quantize(Decimal("0.01")),
+        tpp,
+        Rupiah(int(deduction.amount)) if amount is not None else None,
+        len(deduction.days),
+        codes,
+    ]
+
+
+@dataclass
+class _TppSum:
+    tpp: int = 0
+    deducted: int = 0
+    people: int = 0
+
+    def row(self, *, code: str, label: str, unit_code: str) -> list:
+        """Return a total row. Its name column contains `code` ("unit_total" or "total") in CSV."""
+        name = Coded(code=code, label=label)
+        amounts = [Rupiah(self.tpp), Rupiah(self.deducted)]
+        return ["", name, unit_code, "", "", None, None, *amounts, self.people, ""]
+
+
+def tpp_rows(*, employees: list, deductions: dict, amounts: dict[int, Decimal]) -> list[list]:
+    """Return one row per employee, a total row after each unit's employees, and the grand total.
+
+    The employees come sorted by unit path, so each unit's rows are contiguous.
+    """
+    rows = []
+    grand = _TppSum()
+    for unit, members in groupby(employees, key=lambda employee: employee.unit):
+        unit_sum = _TppSum()
+        for employee in members:
+            amount = amounts.get(employee.pk)
+            deduction = deductions.get(employee.pk)
+            rows.append(_tpp_employee_row(employee, deduction, amount))
+            if amount is None:
+                continue
+            for total in (unit_sum, grand):
+                total.tpp += int(amount)
+                total.deducted += int(deduction.amount) if deduction is not None else 0
+                total.people += 1
+        label = _("Total of %(unit)s") % {"unit": unit.name}
+        rows.append(unit_sum.row(code="unit_total", label=label, unit_code=unit.code))
+
+    rows.append(grand.row(code="total", label=_("Total of the report"), unit_code=""))
+    return rows
+
+
 def tpp_table(*, user, unit: Unit, month: dt.date) -> ReportTable:
-    """Build the TPP deduction per employee for a month, in percent of the TPP, under the policy's table."""
+    """Build the TPP deduction per employee for a month, in percent and in rupiah, with unit totals.
+
+    The TPP amount of each employee is the one in force on the first day of the month.
+    """
     from sao.attendance.tpp import month_deductions_for
     from sao.calendars.services import active_policy
+    from sao.org.services import tpp_amounts_on
 
     first, last = selectors.month_bounds(month)
     employees = selectors.recap_employees(user=user, unit=unit, first=first, last=last)
-    # TODO: pass each employee's TPP amount once SAO stores it, and add an amount column. Until then
-    # the amounts are 0 and the report shows percentages only.
-    amounts = {employee.pk: Decimal(0) for employee in employees}
+    amounts = tpp_amounts_on(employee_ids=[employee.pk for employee in employees], day=first)
     policy = active_policy()
-    deductions = month_deductions_for(employee_amounts=amounts, month=first, tables=policy.tpp_tables)
-    rows = []
-    for employee in employees:
-        deduction = deductions.get(employee.pk)
-        if deduction is None:
-            rows.append(
-                [employee.nip or "", employee.full_name, employee.unit.code, "", "", None, None, 0, ""]
-            )
-            continue
-        codes = ", ".join(f"{day.work_date.day}:{'+'.join(day.codes)}" for day in deduction.days)
-        rows.append(
-            [
-                employee.nip or "",
-                employee.full_name,
-                employee.unit.code,
-                deduction.table_code,
-                deduction.base,
-                deduction.percent_of_base.quantize(Decimal("0.01")),
-                deduction.percent_of_tpp.quantize(Decimal("0.01")),
-                len(deduction.days),
-                codes,
-            ]
-        )
-    notes = [] if policy.tpp_tables else [_("No TPP deduction table is in force in the policy.")]
+    deductions = month_deductions_for(
+        employee_amounts={employee.pk: amounts.get(employee.pk, Decimal(0)) for employee in employees},
+        month=first,
+        tables=policy.tpp_tables,
+    )
+    notes = [
+        _(
+            "Deduction (Rp) = monthly TPP amount × deduction in percent of TPP ÷ 100, rounded half up to "
+            "whole rupiah, and never more than the TPP amount. The TPP amount is the one in force on "
+            "the first day of the month."
+        ),
+        _(
+            "An employee without a recorded TPP amount shows '-' in the rupiah columns and is left "
+            "out of the totals; the total rows count the employees with an amount."
+        ),
+    ]
+    if not policy.tpp_tables:
+        notes.append(_("No TPP deduction table is in force in the policy."))
     return ReportTable(
         slug=f"tpp-{unit.code}-{first:%Y-%m}",
         title=_("TPP deductions"),
@@ -318,6 +381,8 @@ def tpp_table(*, user, unit: Unit, month: dt.date) -> ReportTable:
             _("Base"),
             _("Deduction (% of base)"),
             _("Deduction (% of TPP)"),
+            _("Monthly TPP (Rp)"),
+            _("Deduction (Rp)"),
             _("Days with a deduction"),
             _("Day: codes"),
         ],
@@ -329,10 +394,12 @@ def tpp_table(*, user, unit: Unit, month: dt.date) -> ReportTable:
             "base",
             "percent_of_base",
             "percent_of_tpp",
+            "tpp_amount",
+            "deduction_amount",
             "days",
             "codes",
         ],
-        rows=rows,
+        rows=tpp_rows(employees=employees, deductions=deductions, amounts=amounts),
         notes=notes,
         unit=unit,
         landscape=True,
@@ -354,8 +421,8 @@ def discipline_table(*, user, unit: Unit, year: int) -> ReportTable:
                 employee.unit.code,
                 flag.tk_days,
                 flag.longest_run,
-                flag.level,
-                str(SANCTION_LABELS.get(flag.sanction, flag.sanction)),
+                _coded("discipline_level", flag.level),
+                Coded(code=flag.sanction, label=str(SANCTION_LABELS.get(flag.sanction, flag.sanction))),
             ]
         )
     return ReportTable(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -12,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from sao.core import labels
 from sao.org.models import Unit
 from sao.org.scope import scope_queryset
 from sao.reports import dashboard as dashboard_data
@@ -26,17 +28,22 @@ PAGE_SIZE = 100
 RECAP_PAGE_SIZE = 50
 
 
-class BadParameters(Exception):
-    def __init__(self, form: ReportForm):
-        super().__init__("invalid report parameters")
-        self.form = form
+def report_view(view):
+    """Wrap a report view so it requires a login and receives the GET parameters checked by ReportForm.
 
+    The view gets the cleaned parameters after the request. Invalid parameters get the 400 page,
+    which names each bad field.
+    """
 
-def _form(request: HttpRequest) -> dict:
-    form = ReportForm(request.GET)
-    if not form.is_valid():
-        raise BadParameters(form)
-    return form.cleaned_data
+    @wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        form = ReportForm(request.GET)
+        if not form.is_valid():
+            return _bad_request(request, form)
+        return view(request, form.cleaned_data, *args, **kwargs)
+
+    return wrapper
 
 
 def _default_unit(user) -> Unit | None:
@@ -59,6 +66,10 @@ def _today() -> dt.date:
     return timezone.localdate()
 
 
+def _month(params: dict) -> dt.date:
+    return params.get("month") or _today().replace(day=1)
+
+
 def send_table(table: ReportTable, file_format: str) -> HttpResponse:
     """Return the download response of a table: streamed CSV, XLSX from a temporary file, or PDF."""
     disposition = f'attachment; filename="{table.filename(file_format)}"'
@@ -79,71 +90,58 @@ def send_table(table: ReportTable, file_format: str) -> HttpResponse:
     return response
 
 
-def _bad_request(request: HttpRequest, error: BadParameters) -> HttpResponse:
-    return render(request, "reports/bad_parameters.html", {"form": error.form}, status=400)
+def _bad_request(request: HttpRequest, form: ReportForm) -> HttpResponse:
+    return render(request, "reports/bad_parameters.html", {"form": form}, status=400)
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("format", None)
+    return query.urlencode()
 
 
 def _table_page(
     request: HttpRequest, table: ReportTable, params: dict, *, report: str, paginate: bool = True
 ) -> HttpResponse:
+    """Send the table as a file when a format is asked for, else render it, one page at a time.
+
+    A list of daily results reads only the page's results; other tables are built in memory.
+    """
     if params.get("format"):
         return send_table(table, params["format"])
-    rows = list(table.rows) if not paginate else table.rows
+
     page = None
-    if paginate:
-        page = Paginator(list(rows), PAGE_SIZE).get_page(request.GET.get("page"))
+    if table.results is not None:
+        page = Paginator(table.results, PAGE_SIZE).get_page(request.GET.get("page"))
+        rows = [tables.daily_row(result) for result in page.object_list]
+    elif paginate:
+        page = Paginator(list(table.rows), PAGE_SIZE).get_page(request.GET.get("page"))
         rows = page.object_list
-    query = request.GET.copy()
-    query.pop("page", None)
-    query.pop("format", None)
+    else:
+        rows = list(table.rows)
     context = {
         "table": table,
         "rows": rows,
         "page": page,
-        "query": query.urlencode(),
+        "query": _query_without_page(request),
         "unit": table.unit,
         "export_report": report,
     }
     return render(request, "reports/table.html", context)
 
 
-@login_required
-def daily(request: HttpRequest) -> HttpResponse:
-    try:
-        params = _form(request)
-    except BadParameters as error:
-        return _bad_request(request, error)
-    unit = _unit(request, params)
+@report_view
+def daily(request: HttpRequest, params: dict) -> HttpResponse:
     day = params.get("date") or _today()
-    table = tables.daily_table(user=request.user, unit=unit, day=day)
-    if params.get("format"):
-        return send_table(table, params["format"])
-
-    results = selectors.daily_results(user=request.user, unit=unit, start=day)
-    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [tables.daily_row(result) for result in page.object_list]
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {
-        "table": table,
-        "rows": rows,
-        "page": page,
-        "query": query.urlencode(),
-        "unit": unit,
-        "day": day,
-        "export_report": "daily",
-    }
-    return render(request, "reports/table.html", context)
+    table = tables.daily_table(user=request.user, unit=_unit(request, params), day=day)
+    return _table_page(request, table, params, report="daily")
 
 
-@login_required
-def recap(request: HttpRequest) -> HttpResponse:
-    try:
-        params = _form(request)
-    except BadParameters as error:
-        return _bad_request(request, error)
+@report_view
+def recap(request: HttpRequest, params: dict) -> HttpResponse:
     unit = _unit(request, params)
-    month = params.get("month") or _today().replace(day=1)
+    month = _month(params)
     if params.get("format"):
         return send_table(tables.recap_table(user=request.user, unit=unit, month=month), params["format"])
 
@@ -153,16 +151,15 @@ def recap(request: HttpRequest) -> HttpResponse:
     employees = selectors.employees_in_order([pk for _path, _name, pk in page.object_list])
     rows = selectors.recap_rows(user=request.user, unit=unit, month=first, employees=employees)
     days = [first + dt.timedelta(days=offset) for offset in range((last - first).days + 1)]
-    query = request.GET.copy()
-    query.pop("page", None)
     context = {
         "unit": unit,
         "first": first,
         "days": days,
         "rows": rows,
         "page": page,
-        "query": query.urlencode(),
+        "query": _query_without_page(request),
         "totals": selectors.RECAP_TOTALS,
+        "legend": labels.recap_legend(),
         "export_report": "recap",
     }
     return render(request, "reports/recap.html", context)
@@ -179,12 +176,8 @@ def _period(params: dict) -> tuple[dt.date, dt.date]:
     return start, end
 
 
-@login_required
-def rates(request: HttpRequest) -> HttpResponse:
-    try:
-        params = _form(request)
-    except BadParameters as error:
-        return _bad_request(request, error)
+@report_view
+def rates(request: HttpRequest, params: dict) -> HttpResponse:
     under = selectors.scoped_unit(user=request.user, code=params["unit"]) if params.get("unit") else None
     start, end = _period(params)
     rate = params.get("rate") or "physical"
@@ -193,54 +186,33 @@ def rates(request: HttpRequest) -> HttpResponse:
     return _table_page(request, table, params, report="rates", paginate=False)
 
 
-@login_required
-def events(request: HttpRequest, kind: str) -> HttpResponse:
+@report_view
+def events(request: HttpRequest, params: dict, kind: str) -> HttpResponse:
     if kind not in tables.EVENT_TITLES:
         raise Http404
-    try:
-        params = _form(request)
-    except BadParameters as error:
-        return _bad_request(request, error)
     unit = _unit(request, params)
     start, end = _period(params)
     table = tables.events_table(user=request.user, unit=unit, start=start, end=end, kind=kind)
     return _table_page(request, table, params, report=kind)
 
 
-@login_required
-def tpp(request: HttpRequest) -> HttpResponse:
-    try:
-        params = _form(request)
-    except BadParameters as error:
-        return _bad_request(request, error)
-    unit = _unit(request, params)
-    month = params.get("month") or _today().replace(day=1)
-    return _table_page(
-        request, tables.tpp_table(user=request.user, unit=unit, month=month), params, report="tpp"
-    )
+@report_view
+def tpp(request: HttpRequest, params: dict) -> HttpResponse:
+    table = tables.tpp_table(user=request.user, unit=_unit(request, params), month=_month(params))
+    return _table_page(request, table, params, report="tpp")
 
 
-@login_required
-def discipline(request: HttpRequest) -> HttpResponse:
-    try:
-        params = _form(request)
-    except BadParameters as error:
-        return _bad_request(request, error)
-    unit = _unit(request, params)
+@report_view
+def discipline(request: HttpRequest, params: dict) -> HttpResponse:
     year = params.get("year") or _today().year
-    return _table_page(
-        request, tables.discipline_table(user=request.user, unit=unit, year=year), params, report="discipline"
-    )
+    table = tables.discipline_table(user=request.user, unit=_unit(request, params), year=year)
+    return _table_page(request, table, params, report="discipline")
 
 
-@login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    try:
-        params = _form(request)
-    except BadParameters as error:
-        return _bad_request(request, error)
+@report_view
+def dashboard(request: HttpRequest, params: dict) -> HttpResponse:
     rate = params.get("rate") or "physical"
-    month = params.get("month") or _today().replace(day=1)
+    month = _month(params)
     data = dashboard_data.build(user=request.user, rate=rate, month=month, now=timezone.now())
     context = {
         "data": data,
@@ -262,16 +234,13 @@ def dashboard_today(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/_today.html", {"today_rows": rows, "now": timezone.now()})
 
 
-@login_required
-def dashboard_csv(request: HttpRequest, chart: str) -> HttpResponse:
+@report_view
+def dashboard_csv(request: HttpRequest, params: dict, chart: str) -> HttpResponse:
     """Send the CSV of one dashboard chart, with the same numbers as its table view."""
-    try:
-        params = _form(request)
-    except BadParameters as error:
-        return _bad_request(request, error)
     rate = params.get("rate") or "physical"
-    month = params.get("month") or _today().replace(day=1)
-    table = dashboard_data.chart_table(user=request.user, chart=chart, rate=rate, month=month, day=_today())
+    table = dashboard_data.chart_table(
+        user=request.user, chart=chart, rate=rate, month=_month(params), day=_today()
+    )
     if table is None:
         raise Http404
     return send_table(table, "csv")
@@ -314,7 +283,7 @@ def export_start(request: HttpRequest, report: str) -> HttpResponse:
         raise Http404
     form = ReportForm(request.POST)
     if not form.is_valid():
-        return _bad_request(request, BadParameters(form))
+        return _bad_request(request, form)
     params = form.cleaned_data
     unit = _unit(request, params) if report != "rates" or params.get("unit") else None
     start, end = _period(params)
@@ -324,7 +293,7 @@ def export_start(request: HttpRequest, report: str) -> HttpResponse:
         "unit": unit.code if unit is not None else "",
         "start": start.isoformat(),
         "end": end.isoformat(),
-        "month": (params.get("month") or _today().replace(day=1)).isoformat(),
+        "month": _month(params).isoformat(),
         "year": params.get("year") or _today().year,
         "rate": params.get("rate") or "physical",
     }

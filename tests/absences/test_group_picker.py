@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from sao.absences.forms import TravelGroupForm
 from sao.absences.models import AbsenceRequest, AbsenceType
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +79,10 @@ def test_posted_id_outside_scope_rejected(cast, client):
     )
 
     assert response.status_code == 200
-    assert response.context["form"].errors.as_data()["employees"][0].code == "invalid_choice"
+    [error] = response.context["form"].errors.as_data()["employees"]
+    assert error.code == "invalid_choice"
+    assert str(cast.person_b.pk) not in " ".join(error.messages)
+    assert error.messages == [str(TravelGroupForm.base_fields["employees"].error_messages["invalid_choice"])]
     assert not AbsenceRequest.objects.exists()
     # The chip of the employee in scope is shown again; the other is dropped.
     assert [employee.pk for employee in response.context["chosen"]] == [cast.staff_a1.pk]

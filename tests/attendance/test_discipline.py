@@ -89,3 +89,18 @@ def test_pppk_mapped_to_their_sanctions():
     assert discipline_flag(days=scattered_tk(11), employee_kind="PPPK").sanction == "PPPK_HUKDIS_SEDANG"
     ten = [(day, "TK") for day in working_days(10)]
     assert discipline_flag(days=ten, employee_kind="PPPK").sanction == "PPPK_PHPK"
+
+
+def test_non_asn_gets_counts_without_level():
+    ten = [(day, "TK") for day in working_days(10)]
+
+    scattered = discipline_flag(days=scattered_tk(3), employee_kind="NON_ASN")
+    run = discipline_flag(days=ten, employee_kind="NON_ASN")
+    none = discipline_flag(days=[(day, "HADIR") for day in working_days(5)], employee_kind="NON_ASN")
+
+    assert (scattered.tk_days, scattered.level, scattered.sanction) == (3, "", "CONTRACT_RULES")
+    assert scattered.listed
+    assert (run.tk_days, run.longest_run, run.level, run.sanction) == (10, 10, "", "CONTRACT_RULES")
+    assert run.by_consecutive_run is False
+    assert (none.tk_days, none.listed) == (0, False)
+    assert discipline_flag(days=scattered_tk(3), employee_kind="CPNS").sanction == "TEGURAN_LISAN"

@@ -184,3 +184,53 @@ def test_micros_round_trip_exactly():
 
     assert to_micros(instant) == 1776209399999999
     assert from_micros(1776209399999999) == instant
+
+
+def _both_paths(days, texts, now):
+    """Compute `days` with the engine and with the fast path, and return both value tuples by ISO date."""
+    punches = [PunchInput(instant=dt.datetime.fromisoformat(text).replace(tzinfo=WITA), punch_id=number)
+               for number, text in enumerate(texts, start=1)]
+    engine = {result.work_date.isoformat(): engine_values(result)
+              for result in compute_days(days, punches=punches, now=now)}
+    plans = plan_set([day_plan(day, None) for day in days])
+    fast = {result[0].work_date.isoformat(): fast_values(result)
+            for result in evaluate_office_days(plans, [to_micros(punch.instant) for punch in punches],
+                                               now=to_micros(now), first=days[0].work_date,
+                                               last=days[-1].work_date)}
+    return engine, fast
+
+
+def test_open_day_no_early_leave():
+    """A check-in at 07:31 seen at 08:16: the check-out may still come, so no PSW code yet."""
+    days = KANTOR_DAYS[3:6]  # Tuesday 5 to Thursday 7 March 2024
+    texts = ["2024-03-05 07:31:00"]
+    seen_at = dt.datetime(2024, 3, 5, 8, 16, tzinfo=WITA)
+
+    engine_open, fast_open = _both_paths(days, texts, seen_at)
+    engine_closed, fast_closed = _both_paths(days, texts, dt.datetime(2030, 1, 1, tzinfo=dt.UTC))
+
+    # (status, late minutes, early minutes, late code, early code, flags)
+    assert [engine_open["2024-03-05"][index] for index in (1, 5, 6, 7, 8, 10)] == [
+        "BELUM_FINAL", 1, None, "TL1", "", ()]
+    assert fast_open == engine_open
+    assert [engine_closed["2024-03-05"][index] for index in (1, 5, 6, 7, 8, 10)] == [
+        "TIDAK_LENGKAP", 1, None, "TL1", "PSW4", ("MISSING_CHECK_OUT",)]
+    assert fast_closed == engine_closed
+
+
+def test_open_wfa_day_no_early_leave():
+    """A WFA Friday with the first window punched, seen before the last window closes."""
+    friday = next(day for day in KALTIM_DAYS if day.work_date == dt.date(2026, 4, 10))
+    days = [friday]
+    first_window_start = friday.windows[0][0].astimezone(WITA).replace(tzinfo=None)
+    texts = [(first_window_start + dt.timedelta(minutes=5)).isoformat(sep=" ")]
+    seen_at = friday.windows[0][1] + dt.timedelta(minutes=1)
+
+    engine_open, fast_open = _both_paths(days, texts, seen_at)
+    engine_closed, fast_closed = _both_paths(days, texts, friday.window_end + dt.timedelta(seconds=1))
+
+    assert [engine_open["2026-04-10"][index] for index in (1, 6, 8, 10)] == ["BELUM_FINAL", None, "", ()]
+    assert fast_open == engine_open
+    assert [engine_closed["2026-04-10"][index] for index in (1, 6, 8, 10)] == [
+        "TIDAK_LENGKAP", None, "PSW4", ("MISSING_CHECK_OUT",)]
+    assert fast_closed == engine_closed

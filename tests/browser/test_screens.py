@@ -81,3 +81,25 @@ def test_lockout_page_after_failures(page, cast):
     log_in(page, "opa")
 
     expect(page.get_by_test_id("locked-out")).to_be_visible()
+
+
+def test_audit_trail_readable_for_operator(page, cast):
+    import datetime as dt
+
+    from sao.devices.services import device_register, pin_mapping_create
+
+    device, _created = device_register(serial="AUDIT-A", unit=cast.unit_a, actor=cast.admin_bkd)
+    pin_mapping_create(
+        employee=cast.staff_a1, pin="11", valid_from=dt.date(2026, 1, 1), device=device, actor=cast.operator_a
+    )
+    log_in(page, "opa")
+
+    page.goto("/audit/")
+
+    rows = page.get_by_test_id("audit-row")
+    expect(rows.filter(has_text="pin_mapping.create")).to_have_count(1)
+    register = rows.filter(has_text="device.register")
+    expect(register).to_have_count(1)
+    # A readable table of fields, with the unit named, not a Python dict of ids.
+    expect(register.get_by_test_id("audit-change").filter(has_text="UPT A")).to_have_count(1)
+    expect(page.locator("#entry-rows")).not_to_contain_text("{'")

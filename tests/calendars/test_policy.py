@@ -249,7 +249,7 @@ def test_import_with_recompute_from(tmp_path: Path):
         stdout=output,
     )
 
-    assert "Recomputed 7 results of 1 employees" in output.getvalue()
+    assert "Menghitung ulang 7 hasil untuk 1 pegawai" in output.getvalue()
     assert DailyResult.objects.filter(employee=employee).count() == 7
     assert set(DailyResult.objects.values_list("rule_version", flat=True)) <= {"v2:KANTOR@2020-01-01"}
 

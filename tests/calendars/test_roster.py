@@ -93,7 +93,7 @@ def test_command_reports_rejected_rows(ward, tmp_path):
     path = tmp_path / "roster.csv"
     path.write_text("nip,date,shift\n198701012010012003,2024-03-04,PAGI\n198701012010012003,2024-03-05,XX\n")
 
-    with pytest.raises(CommandError, match="1 rows rejected"):
+    with pytest.raises(CommandError, match="1 baris ditolak"):
         call_command("import_roster", str(path))
 
     assert RosterEntry.objects.count() == 1

@@ -346,3 +346,43 @@ def test_import_pin_map_attaches_stored_punches(cast, tmp_path, capsys):
     assert "2 created, 0 unchanged; 2 stored punches attached" in capsys.readouterr().out
     call_in_english("import_pin_map", str(path))
     assert "0 created, 2 unchanged" in capsys.readouterr().out
+
+
+def test_user_sync_sends_only_device_unit(cast):
+    """PIN 1 is mapped in agency A and in UPT A below it, and each device gets only its unit's people."""
+    upt_device = active_device(SERIAL, cast.unit_a)
+    agency_device = active_device("CMD0000000002", cast.agency_a)
+    start = dt.date(2024, 1, 1)
+    pin_mapping_create(employee=cast.head_a, pin="1", valid_from=start, unit=cast.agency_a,
+                       actor=cast.admin_bkd)
+    agency_only = make_employee(cast.agency_a, "Hanya Kantor Dinas")
+    pin_mapping_create(employee=agency_only, pin="3", valid_from=start, unit=cast.agency_a,
+                       actor=cast.admin_bkd)
+    pin_mapping_create(employee=cast.staff_a1, pin="1", valid_from=start, unit=cast.unit_a,
+                       actor=cast.admin_bkd)
+    pin_mapping_create(employee=cast.other_a, pin="2", valid_from=start, unit=cast.unit_a,
+                       actor=cast.admin_bkd)
+    # A device mapping wins over the unit mapping of the same PIN.
+    pin_mapping_create(employee=cast.staff_a2, pin="2", valid_from=start, device=upt_device,
+                       actor=cast.admin_bkd)
+    # A mapping that ended before today is not sent.
+    ended = make_employee(cast.unit_a, "Sudah Pindah")
+    pin_mapping_create(employee=ended, pin="4", valid_from=start, unit=cast.unit_a,
+                       actor=cast.admin_bkd)
+    PinMapping.objects.filter(pin="4").update(valid_to=dt.date(2024, 6, 30))
+
+    device_command_queue(device=upt_device, kind=CommandKind.USER_SYNC, actor=cast.operator_a)
+    device_command_queue(device=agency_device, kind=CommandKind.USER_SYNC, actor=cast.admin_bkd)
+    upt_reply = getrequest()
+    agency_reply = getrequest("CMD0000000002")
+
+    upt_lines = [line.split(":", 2)[2] for line in upt_reply.splitlines()]
+    agency_lines = [line.split(":", 2)[2] for line in agency_reply.splitlines()]
+    assert upt_lines == [
+        "DATA UPDATE USERINFO PIN=1\tName=Staf A Satu\tPri=0",
+        "DATA UPDATE USERINFO PIN=2\tName=Staf A Dua\tPri=0",
+    ]
+    assert agency_lines == [
+        "DATA UPDATE USERINFO PIN=1\tName=Kepala A\tPri=0",
+        "DATA UPDATE USERINFO PIN=3\tName=Hanya Kantor Dinas\tPri=0",
+    ]

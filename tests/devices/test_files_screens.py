@@ -57,6 +57,7 @@ def test_upload_runs_job_and_shows_summary(client, cast, device_a, immediate_hue
     fragment = client.get(f"/devices/import/{raw.pk}/progress/")
     html = fragment.content.decode()
     assert fragment.status_code == 200
+    assert 'id="import-lines">5<' in html  # serial, two punches, a malformed line, checksum
     assert 'id="import-accepted">2<' in html
     assert 'id="import-quarantined">1<' in html
     assert "too_few_columns" in html

@@ -9,12 +9,22 @@ pending device is open to the BKD roles only.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from sao.audit.models import AuditEntry
-from sao.devices.models import Device, DeviceCommand, DeviceStatus, PinMapping, Punch
+from sao.devices import services
+from sao.devices.models import (
+    CommandKind,
+    Device,
+    DeviceCommand,
+    DeviceStatus,
+    PinMapping,
+    Punch,
+)
 from sao.devices.services import DeviceError, device_accept
 from tests.devices.push_support import active_device, case_bytes, device_client, post_body
 
@@ -327,3 +337,42 @@ def test_pin_map_defaults_to_first_punch_day(cast, devices):
                                       {"device": device_a.pk, "pin": "9999"})
 
     assert 'name="valid_from" value="2024-03-18"' in form.content.decode()
+
+
+def test_command_queue_hides_out_of_scope_names(cast, devices):
+    device_a, _device_b = devices
+    start = dt.date(2024, 1, 1)
+    services.pin_mapping_create(employee=cast.head_a, pin="1", valid_from=start,
+                                unit=cast.agency_a, actor=cast.admin_bkd)
+    services.pin_mapping_create(employee=cast.staff_a1, pin="1", valid_from=start,
+                                unit=cast.unit_a, actor=cast.admin_bkd)
+    services.pin_mapping_create(employee=cast.other_a, pin="2", valid_from=start,
+                                unit=cast.unit_a, actor=cast.admin_bkd)
+    # A line queued by the older builder, which also sent the staff of the agency above.
+    DeviceCommand.objects.create(device=device_a, kind=CommandKind.USER_SYNC,
+                                 text="DATA UPDATE USERINFO PIN=1\tName=Kepala A\tPri=0")
+    client = login(cast.operator_a)
+
+    response = client.post(reverse("devices:device_commands", args=[device_a.pk]),
+                           {"kind": "user_sync"})
+    operator_page = client.get(reverse("devices:device_commands", args=[device_a.pk]))
+    supervisor_page = login(cast.supervisor_a).get(
+        reverse("devices:device_commands", args=[device_a.pk]))
+
+    assert response.status_code == 302
+    assert list(DeviceCommand.objects.filter(created_by=cast.operator_a)
+                .order_by("pk").values_list("text", flat=True)) == [
+        "DATA UPDATE USERINFO PIN=1\tName=Staf A Satu\tPri=0",
+        "DATA UPDATE USERINFO PIN=2\tName=Lain A\tPri=0",
+    ]
+    operator_text = operator_page.content.decode()
+    assert operator_page.status_code == 200
+    assert operator_text.count('data-testid="command-row"') == 3
+    assert "Name=Staf A Satu" in operator_text
+    assert "Name=Lain A" in operator_text
+    assert "Kepala A" not in operator_text
+    # Lain A is in UPT A but outside the supervisor chain of Kepala A.
+    supervisor_text = supervisor_page.content.decode()
+    assert supervisor_page.status_code == 200
+    assert "Name=Staf A Satu" in supervisor_text
+    assert "Lain A" not in supervisor_text

@@ -80,6 +80,35 @@ def test_operator_daily_list(page, week):
     save_screenshot(page, "daily")
 
 
+def test_daily_list_shows_labels_not_codes(page, week):
+    DailyResult.objects.filter(employee=week.punctual, date="2026-06-01").update(
+        status="PERLU_VERIFIKASI", flags=["MISSING_CHECK_OUT"]
+    )
+    log_in(page, "opa")
+
+    page.goto("/reports/daily/?unit=UPT-A&date=2026-06-01")
+
+    table = page.get_by_test_id("report-table")
+    ani = table.locator("tbody tr", has_text="Ani Tepat")
+    expect(ani).to_contain_text("Perlu verifikasi")
+    expect(ani).to_contain_text("Presensi pulang tidak ada")
+    expect(table).not_to_contain_text("PERLU_VERIFIKASI")
+    expect(table).not_to_contain_text("MISSING_CHECK_OUT")
+    budi = table.locator("tbody tr", has_text="Budi Cuti")
+    expect(budi).to_contain_text("Tanpa keterangan (TK)")
+
+
+def test_recap_day_tooltip_and_legend(page, week):
+    log_in(page, "opa")
+
+    page.goto("/reports/recap/?unit=UPT-A&month=2026-06")
+
+    first_day = page.locator(f"tr[data-nip='{week.punctual.nip}'] [data-testid=recap-day]").first
+    expect(first_day).to_have_text("H")
+    expect(first_day).to_have_attribute("title", "Hadir")
+    expect(page.get_by_test_id("recap-legend")).to_contain_text("TK = Tanpa keterangan (TK)")
+
+
 def test_employee_month_on_phone(page, week):
     page.set_viewport_size({"width": 390, "height": 844})
     log_in(page, "ani")
@@ -87,7 +116,7 @@ def test_employee_month_on_phone(page, week):
     page.goto("/reports/me/2026/6/")
 
     day = page.locator("li[data-date='2026-06-04']")
-    expect(day.get_by_test_id("day-status")).to_have_text("HADIR")
+    expect(day.get_by_test_id("day-status")).to_have_text("Hadir")
     expect(day).to_contain_text("07:45")
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 390

@@ -132,8 +132,9 @@ def test_recap_screen_query_count(client, week, django_assert_num_queries):
     client.force_login(week.operator_a)
     client.get("/reports/recap/", {"unit": "UPT-A", "month": "2026-06"})
 
-    # session, user, unit lookup, the operator's own unit for the scope, current employees,
-    # employees moved out with results in the unit, the page's employees, their results.
+    # session, user, unit lookup, the operator's own unit for the scope, current employees, ids of
+    # employees moved out with results in the unit (none here, so their names need no query), the
+    # page's employees, their results.
     with django_assert_num_queries(8):
         response = client.get("/reports/recap/", {"unit": "UPT-A", "month": "2026-06"})
     assert response.content.decode().count('data-testid="recap-day"') == 4 * 30
@@ -149,7 +150,8 @@ def test_recap_xlsx_opens(client, week):
     rows = list(workbook.active.iter_rows(values_only=True))
     names = [row[1] for row in rows[4:8]]
     assert names == ["Ani Tepat", "Budi Cuti", "Citra Belajar", "Dedi Baru"]
-    assert rows[4][2:6] == ("HADIR", "HADIR", "LIBUR", "HADIR")
+    # The spreadsheet shows the recap's short forms (H present, L day off), not the stored codes.
+    assert rows[4][2:6] == ("H", "H", "L", "H")
 
 
 def test_rates_xlsx_numbers(client, week):
@@ -272,6 +274,25 @@ def test_background_export_job(client, week, settings, tmp_path):
     workbook = load_workbook(io.BytesIO(b"".join(download.streaming_content)), read_only=True)
     names = [row[3] for row in list(workbook.active.iter_rows(values_only=True))[4:]]
     assert names == ["Ani Tepat", "Budi Cuti"]
+
+
+def test_background_pdf_export(client, week, settings, tmp_path):
+    from sao.reports.models import ExportJob
+    from sao.reports.services import export_job_run
+
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(week.operator_a)
+    page = client.get("/reports/daily/", {"unit": "UPT-A", "date": "2026-06-01"}).content.decode()
+    assert 'data-testid="export-background-pdf"' in page
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("sao.reports.tasks.export_job_task", lambda job_id: None)
+        client.post("/reports/export/daily/", {"unit": "UPT-A", "date": "2026-06-01", "format": "pdf"})
+    job = export_job_run(job_id=ExportJob.objects.get().pk)
+    download = client.get(f"/reports/export/job/{job.pk}/download/")
+
+    assert (job.status, job.file_format, job.rows_done) == ("done", "pdf", 2)
+    assert b"".join(download.streaming_content).startswith(b"%PDF")
 
 
 def test_export_job_of_other_user_is_404(client, week, tmp_path, settings):

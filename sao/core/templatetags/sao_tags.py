@@ -1,6 +1,7 @@
 from django import template
 from django.http import QueryDict
 
+from sao.core import labels
 from sao.org.identifiers import format_nip
 
 register = template.Library()
@@ -23,3 +24,14 @@ def query_with(request, **changes) -> str:
     for key, value in changes.items():
         query[key] = value
     return query.urlencode()
+
+
+@register.filter
+def code_label(code: str | None, kind: str) -> str:
+    """Show the translated label of a stored code: `{{ result.status|code_label:"status" }}`."""
+    return labels.code_label(kind, code)
+
+
+@register.filter
+def flags_label(flags) -> str:
+    return labels.flags_label(flags)

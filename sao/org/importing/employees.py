@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -22,6 +23,7 @@ from sao.org.importing.common import RowError, Sheet, cell_text, read_sheet
 from sao.org.models import (
     Employee,
     EmployeeKind,
+    EmployeeTpp,
     GradeScheme,
     LegalStatus,
     PositionKind,
@@ -31,8 +33,10 @@ from sao.org.models import (
 from sao.org.services import (
     employee_set_legal_status,
     employee_snapshot,
+    employee_tpp_set,
     employee_transfer,
     employee_update,
+    tpp_amount_on,
 )
 
 logger = logging.getLogger(__name__)
@@ -58,6 +62,8 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "tmt_kedudukan": ("tmt_kedudukan", "tmt_kedudukan_hukum"),
     "telepon": ("telepon", "no_hp", "nomor_hp", "hp"),
     "email": ("email", "e_mail"),
+    "tpp_amount": ("tpp_amount", "tpp", "nilai_tpp", "besaran_tpp", "pagu_tpp"),
+    "tmt_tpp": ("tmt_tpp", "tpp_valid_from"),
 }
 REQUIRED = ("nama", "kode_unit")
 
@@ -144,6 +150,8 @@ class RowPlan:
     supervisor_key: str
     legal_status: str
     legal_status_from: dt.date
+    tpp_amount: Decimal | None = None
+    tpp_from: dt.date | None = None
     changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     employee: Employee | None = None
 
@@ -195,6 +203,40 @@ def parse_date(value: object, column: str) -> dt.date | None:
         _("Date %(value)s is not a valid date; write it as YYYY-MM-DD (for example 1986-09-26) "
           "or DD-MM-YYYY.") % {"value": text},
         "date_invalid",
+    )
+
+
+# Rupiah as SIMPEG exports and people type them: 5250000, 5.250.000, 5,250,000, Rp 5.250.000,00.
+_RUPIAH_DOTS = re.compile(r"\d{1,3}(\.\d{3})+(,0{1,2})?")
+_RUPIAH_COMMAS = re.compile(r"\d{1,3}(,\d{3})+(\.0{1,2})?")
+_RUPIAH_PLAIN = re.compile(r"\d+([.,]0{1,2})?")
+
+
+def parse_rupiah(value: object, column: str) -> Decimal | None:
+    """Read a whole rupiah amount from a number cell or a text such as "Rp 5.250.000"."""
+    if value is None or cell_text(value) == "":
+        return None
+    if isinstance(value, bool):
+        value = cell_text(value)
+    if isinstance(value, int | float | Decimal):
+        amount = Decimal(str(value))
+        if amount >= 0 and amount == amount.to_integral_value():
+            return amount.quantize(Decimal(1))
+        text = cell_text(value)
+    else:
+        text = cell_text(value)
+        compact = re.sub(r"^rp\.?", "", text.strip().lower()).replace(" ", "")
+        if _RUPIAH_DOTS.fullmatch(compact):
+            return Decimal(compact.split(",")[0].replace(".", ""))
+        if _RUPIAH_COMMAS.fullmatch(compact):
+            return Decimal(compact.split(".")[0].replace(",", ""))
+        if _RUPIAH_PLAIN.fullmatch(compact):
+            return Decimal(re.split(r"[.,]", compact)[0])
+    raise _RowRejected(
+        column, text,
+        _("TPP amount %(value)s is not a whole number of rupiah; write it without cents, for "
+          "example 5250000 or 5.250.000.") % {"value": text},
+        "tpp_amount_invalid",
     )
 
 
@@ -398,6 +440,9 @@ def _parse_row(record: dict[str, object], columns: dict[str, str], *, units: dic
         ))
     unit_from = attempt(parse_date, raw("tmt_unit"), "tmt_unit") or today
     status_from = attempt(parse_date, raw("tmt_kedudukan"), "tmt_kedudukan") or today
+    tpp_amount = attempt(parse_rupiah, raw("tpp_amount"), "tpp_amount")
+    # Without a date the amount applies from the first day of the current month.
+    tpp_from = attempt(parse_date, raw("tmt_tpp"), "tmt_tpp") or today.replace(day=1)
 
     if problems:
         raise _RowProblems(problems)
@@ -446,12 +491,15 @@ def _parse_row(record: dict[str, object], columns: dict[str, str], *, units: dic
         "supervisor_key": clean_key(raw("nip_atasan")),
         "legal_status": legal_status,
         "legal_status_from": status_from,
+        "tpp_amount": tpp_amount,
+        "tpp_from": tpp_from,
     }
 
 
 def describe_changes(changes: dict[str, tuple[Any, Any]]) -> list[tuple[str, str, str]]:
     """Turn planned changes into (field label, old, new) with units, people and codes by name."""
     labels = {field.attname: field.verbose_name for field in Employee._meta.concrete_fields}
+    labels["tpp_amount"] = EmployeeTpp._meta.get_field("amount").verbose_name
     unit_ids = {value for name, pair in changes.items() if name == "unit_id" for value in pair}
     person_ids = {value for name, pair in changes.items() if name == "supervisor_id"
                   for value in pair if isinstance(value, int)}
@@ -475,6 +523,8 @@ def describe_changes(changes: dict[str, tuple[Any, Any]]) -> list[tuple[str, str
             return str(choices[name].get(value, value))
         if isinstance(value, dt.date):
             return value.strftime("%d-%m-%Y")
+        if name == "tpp_amount":
+            return f"Rp {value:,.0f}".replace(",", ".")
         return str(value)
 
     return [(str(labels.get(name, name)), shown(name, old), shown(name, new))
@@ -565,7 +615,7 @@ def employees_plan(*, data: bytes, filename: str, today: dt.date | None = None) 
             line=line, action="create", key=key, name=values["name"], values=values,
             unit=row["unit"], unit_from=row["unit_from"], supervisor_key=supervisor_key,
             legal_status=row["legal_status"], legal_status_from=row["legal_status_from"],
-            employee=employee,
+            tpp_amount=row["tpp_amount"], tpp_from=row["tpp_from"], employee=employee,
         )
         if employee is not None:
             stated = row["stated"]
@@ -585,6 +635,10 @@ def employees_plan(*, data: bytes, filename: str, today: dt.date | None = None) 
                 if before.get(name) != value and not (before.get(name) in ("", None)
                                                       and value in ("", None))
             }
+            if row["tpp_amount"] is not None:
+                current_tpp = tpp_amount_on(employee=employee, day=row["tpp_from"])
+                if current_tpp != row["tpp_amount"]:
+                    plan.changes["tpp_amount"] = (current_tpp, row["tpp_amount"])
             plan.action = "update" if plan.changes else "unchanged"
         plans.append(plan)
 
@@ -625,16 +679,29 @@ def _create_in_bulk(rows: list[RowPlan], *, actor, actor_label: str) -> dict[str
          for employee, row in zip(employees, rows, strict=True)],
         batch_size=1000,
     )
+    EmployeeTpp.objects.bulk_create(
+        [EmployeeTpp(employee=employee, amount=row.tpp_amount, valid_from=row.tpp_from)
+         for employee, row in zip(employees, rows, strict=True) if row.tpp_amount is not None],
+        batch_size=1000,
+    )
     label = actor_label or (actor.get_username() if getattr(actor, "pk", None) else "")
     AuditEntry.objects.bulk_create(
         [AuditEntry(actor=actor if getattr(actor, "pk", None) else None, actor_label=label,
                     action="employee.create", object_type=employee._meta.label_lower,
                     object_id=str(employee.pk), object_label=str(employee)[:250],
-                    new_value=_json_plain(employee_snapshot(employee)))
-         for employee in employees],
+                    new_value=_json_plain(_created_values(employee, row)))
+         for employee, row in zip(employees, rows, strict=True)],
         batch_size=1000,
     )
     return {row.key: employee for employee, row in zip(employees, rows, strict=True)}
+
+
+def _created_values(employee: Employee, row: RowPlan) -> dict[str, Any]:
+    values = employee_snapshot(employee)
+    if row.tpp_amount is not None:
+        values["tpp_amount"] = str(row.tpp_amount)
+        values["tpp_valid_from"] = row.tpp_from
+    return values
 
 
 def _json_plain(values: dict[str, Any]) -> dict[str, Any]:
@@ -664,6 +731,9 @@ def employees_apply(*, plan: EmployeePlan, actor=None, actor_label: str = "") ->
             if employee.unit_id != row.unit.pk:
                 employee_transfer(employee=employee, unit=row.unit, valid_from=row.unit_from,
                                   actor=actor, actor_label=actor_label, reason=reason)
+            if "tpp_amount" in row.changes:
+                employee_tpp_set(employee=employee, amount=row.tpp_amount, valid_from=row.tpp_from,
+                                 actor=actor, actor_label=actor_label, reason=reason)
             if "legal_status" in row.changes:
                 employee_set_legal_status(
                     employee=employee, status=row.legal_status,

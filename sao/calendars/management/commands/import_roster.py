@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from sao.calendars.policy import PolicyError
 from sao.calendars.services import NoPolicyError, roster_import
@@ -20,7 +21,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, **options):
         if not file.is_file():
-            raise CommandError(f"File {file} not found.")
+            raise CommandError(_("File %(file)s not found.") % {"file": file})
         try:
             result = roster_import(
                 data=file.read_bytes(), filename=file.name, actor_label="sao import-roster"
@@ -31,8 +32,10 @@ class Command(BaseCommand):
         for error in result.errors:
             self.stderr.write(f"{file}: {error}")
         self.stdout.write(
-            f"Roster: {result.applied} shifts written, {result.days_off} days off, "
-            f"{len(result.errors)} rejected."
+            _("Roster: %(applied)s shifts written, %(days_off)s days off, %(rejected)s rejected.")
+            % {"applied": result.applied, "days_off": result.days_off, "rejected": len(result.errors)}
         )
         if result.errors:
-            raise CommandError(f"{len(result.errors)} rows rejected; fix them and import again.")
+            raise CommandError(
+                _("%(count)s rows rejected; fix them and import again.") % {"count": len(result.errors)}
+            )

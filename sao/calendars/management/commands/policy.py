@@ -4,6 +4,8 @@ import datetime as dt
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from sao.calendars.models import PolicyVersion
 from sao.calendars.policy import PolicyError
@@ -34,13 +36,15 @@ class Command(BaseCommand):
         if action == "export":
             version = PolicyVersion.objects.order_by("-number").first()
             if version is None:
-                raise CommandError("No policy is stored yet; import one first.")
+                raise CommandError(_("No policy is stored yet; import one first."))
             file.write_text(version.document, encoding="utf-8")
-            self.stdout.write(f"Policy version {version.number} written to {file}.")
+            self.stdout.write(
+                _("Policy version %(number)s written to %(file)s.") % {"number": version.number, "file": file}
+            )
             return
 
         if not file.is_file():
-            raise CommandError(f"File {file} not found.")
+            raise CommandError(_("File %(file)s not found.") % {"file": file})
         document = file.read_text(encoding="utf-8")
         if action == "check":
             from sao.calendars.policy import parse_policy
@@ -49,7 +53,10 @@ class Command(BaseCommand):
                 policy = parse_policy(document)
             except PolicyError as exc:
                 raise CommandError(self._errors(file, exc)) from exc
-            self.stdout.write(f"{file}: valid, {len(policy.profiles)} profiles, {len(policy.shifts)} shifts.")
+            self.stdout.write(
+                _("%(file)s: valid, %(profiles)s profiles, %(shifts)s shifts.")
+                % {"file": file, "profiles": len(policy.profiles), "shifts": len(policy.shifts)}
+            )
             return
 
         start = None
@@ -57,7 +64,9 @@ class Command(BaseCommand):
             try:
                 start = dt.date.fromisoformat(recompute_from)
             except ValueError as exc:
-                raise CommandError(f"Invalid --recompute-from {recompute_from!r}; write YYYY-MM-DD.") from exc
+                raise CommandError(
+                    _("Invalid --recompute-from %(value)s; write YYYY-MM-DD.") % {"value": recompute_from}
+                ) from exc
         try:
             version = policy_import(
                 document=document,
@@ -66,7 +75,9 @@ class Command(BaseCommand):
             )
         except PolicyError as exc:
             raise CommandError(self._errors(file, exc)) from exc
-        self.stdout.write(f"Policy version {version.number} stored from {file}.")
+        self.stdout.write(
+            _("Policy version %(number)s stored from %(file)s.") % {"number": version.number, "file": file}
+        )
 
         if start is not None:
             from django.utils import timezone
@@ -75,12 +86,27 @@ class Command(BaseCommand):
 
             stats = recompute(start=start, end=timezone.localdate())
             self.stdout.write(
-                f"Recomputed {stats.results} results of {stats.employees} employees from {start} "
-                f"in {stats.seconds:.1f} s."
+                _(
+                    "Recomputed %(results)s results of %(employees)s employees from %(start)s in "
+                    "%(seconds).1f s."
+                )
+                % {
+                    "results": stats.results,
+                    "employees": stats.employees,
+                    "start": start,
+                    "seconds": stats.seconds,
+                }
             )
 
     @staticmethod
     def _errors(file: Path, exc: PolicyError) -> str:
-        lines = [f"{file}: {len(exc.errors)} problem(s), nothing stored:"]
+        lines = [
+            ngettext(
+                "%(file)s: %(count)s problem, nothing stored:",
+                "%(file)s: %(count)s problems, nothing stored:",
+                len(exc.errors),
+            )
+            % {"file": file, "count": len(exc.errors)}
+        ]
         lines += [f"  {message}" for message in exc.errors]
         return "\n".join(lines)

@@ -7,6 +7,7 @@ function takes the parsed options and returns nothing (it prints its own report)
 from importlib import import_module
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 BENCHMARKS = {
     "ingest": "sao.devices.bench:run",
@@ -30,5 +31,7 @@ class Command(BaseCommand):
         try:
             module = import_module(module_name)
         except ModuleNotFoundError as exc:
-            raise CommandError(f"Benchmark {name} is not available: {exc}") from exc
+            raise CommandError(
+                _("Benchmark %(name)s is not available: %(error)s") % {"name": name, "error": exc}
+            ) from exc
         getattr(module, function_name)(options=options, stdout=self.stdout)

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from sao.org.importing.common import ImportFileError
-from sao.org.importing.employees import employees_apply, employees_plan
+from sao.org.importing.employees import describe_changes, employees_apply, employees_plan
 
 
 class Command(BaseCommand):
@@ -28,11 +28,13 @@ class Command(BaseCommand):
             self.stderr.write(f"{file}: {error}")
         for row in plan.rows:
             if row.action == "update":
-                changes = ", ".join(f"{name}: {old!r} -> {new!r}"
-                                    for name, (old, new) in row.changes.items())
-                self.stdout.write(f"line {row.line}: update {row.key} ({changes})")
+                changes = ", ".join(f"{label}: {old} -> {new}"
+                                    for label, old, new in describe_changes(row.changes))
+                self.stdout.write(_("line %(line)s: update %(key)s (%(changes)s)")
+                                  % {"line": row.line, "key": row.key, "changes": changes})
             elif row.action == "create" and options["verbosity"] > 1:
-                self.stdout.write(f"line {row.line}: create {row.key} {row.name}")
+                self.stdout.write(_("line %(line)s: create %(key)s %(name)s")
+                                  % {"line": row.line, "key": row.key, "name": row.name})
 
         if dry_run:
             self.stdout.write(_(

@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from sao.reports import selectors, tables
 from sao.reports.exports import FORMATS, write_file
@@ -18,14 +19,14 @@ def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError as exc:
-        raise CommandError(f"Invalid date {text!r}; write it as YYYY-MM-DD.") from exc
+        raise CommandError(_("Invalid date %(value)s; write it as YYYY-MM-DD.") % {"value": text}) from exc
 
 
 def _month(text: str) -> dt.date:
     try:
         return dt.datetime.strptime(text, "%Y-%m").date()
     except ValueError as exc:
-        raise CommandError(f"Invalid month {text!r}; write it as YYYY-MM.") from exc
+        raise CommandError(_("Invalid month %(value)s; write it as YYYY-MM.") % {"value": text}) from exc
 
 
 class Command(BaseCommand):
@@ -60,16 +61,20 @@ class Command(BaseCommand):
             unit = Unit.objects.filter(code=options["unit"]).first()
             if unit is None:
                 raise CommandError(
-                    f"Unit {options['unit']!r} not found; give the code shown in the unit tree."
+                    _("Unit %(code)s not found; give the code shown in the unit tree.")
+                    % {"code": options["unit"]}
                 )
         elif kind != "rates":
-            raise CommandError(f"The {kind} report needs --unit CODE.")
+            raise CommandError(_("The %(kind)s report needs --unit CODE.") % {"kind": kind})
 
         table = self._table(kind, user=user, unit=unit, options=options)
         output = Path(options["output"])
         signatory = selectors.signatory_for(unit) if unit is not None else None
         rows = write_file(table, file_format=options["format"], path=output, signatory=signatory)
-        self.stdout.write(f"Wrote {output} ({options['format']}, {rows} rows).")
+        self.stdout.write(
+            _("Wrote %(file)s (%(format)s, %(rows)s rows).")
+            % {"file": output, "format": options["format"], "rows": rows}
+        )
 
     def _table(self, kind: str, *, user, unit, options):
         start = _date(options["start"]) if options["start"] else None
@@ -79,21 +84,25 @@ class Command(BaseCommand):
 
         if kind == "daily":
             if start is None:
-                raise CommandError("The daily report needs --from YYYY-MM-DD.")
+                raise CommandError(_("The daily report needs --from YYYY-MM-DD."))
             return tables.daily_table(user=user, unit=unit, day=start, end=end)
         if kind in ("recap", "tpp"):
             if month is None:
-                raise CommandError(f"The {kind} report needs --month YYYY-MM.")
+                raise CommandError(_("The %(kind)s report needs --month YYYY-MM.") % {"kind": kind})
             builder = tables.recap_table if kind == "recap" else tables.tpp_table
             return builder(user=user, unit=unit, month=month)
         if kind == "discipline":
             return tables.discipline_table(user=user, unit=unit, year=year or dt.date.today().year)
         if start is None and year is None:
-            raise CommandError(f"The {kind} report needs --from YYYY-MM-DD or --year YYYY.")
+            raise CommandError(
+                _("The %(kind)s report needs --from YYYY-MM-DD or --year YYYY.") % {"kind": kind}
+            )
         if start is None:
             start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
         if end < start:
-            raise CommandError(f"--to {end} is before --from {start}; swap them.")
+            raise CommandError(
+                _("--to %(end)s is before --from %(start)s; swap them.") % {"end": end, "start": start}
+            )
         if kind == "rates":
             from sao.reports.dashboard import highest_target
 
