@@ -48,11 +48,18 @@ _SERIALIZED: dict[str, str] = {}
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup):
+def django_db_setup(django_db_setup, django_db_blocker):
     """Keep the serialised seed rows of the test database for `_seed_rows_after_flush`."""
     from django.db import connection
 
-    _SERIALIZED["default"] = getattr(connection, "_test_serialized_contents", None)
+    # pytest-django serialises the database only when a collected test asks for it through its
+    # marker; without that, serialise here, before any test has changed the seed rows.
+    contents = getattr(connection, "_test_serialized_contents", None)
+    if not contents:
+        with django_db_blocker.unblock():
+            contents = connection.creation.serialize_db_to_string()
+        connection._test_serialized_contents = contents
+    _SERIALIZED["default"] = contents
     return django_db_setup
 
 

@@ -343,7 +343,7 @@ def tpp_table(*, user, unit: Unit, month: dt.date) -> ReportTable:
 
     The TPP amount of each employee is the one in force on the first day of the month.
     """
-    from sao.attendance.tpp import month_deductions_for
+    from sao.attendance.tpp import month_deductions_for, table_for
     from sao.calendars.services import active_policy
     from sao.org.services import tpp_amounts_on
 
@@ -369,6 +369,13 @@ def tpp_table(*, user, unit: Unit, month: dt.date) -> ReportTable:
     ]
     if not policy.tpp_tables:
         notes.append(_("No TPP deduction table is in force in the policy."))
+    table = table_for(policy.tpp_tables, first) if policy.tpp_tables else None
+    if table and table.get("example"):
+        notes.insert(0, _(
+            "EXAMPLE TABLE: the deductions use table %(code)s, an example that is not Kaltim's rule. "
+            "BKD replaces it with the table of the Pergub in the policy; until then these amounts "
+            "must not be paid out or deducted."
+        ) % {"code": table.get("code", "")})
     return ReportTable(
         slug=f"tpp-{unit.code}-{first:%Y-%m}",
         title=_("TPP deductions"),

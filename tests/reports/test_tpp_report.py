@@ -123,3 +123,21 @@ def test_tpp_amount_from_earlier_month(client, week):
     ani = next(row for row in rows if row[1] == "Ani Tepat")
     # 2,000,000 × 3.5% = 70,000.
     assert ani[7:9] == ["2000000", "70000"]
+
+
+def test_example_table_is_announced(cast):
+    """The seeded Kaltim policy deducts by an example table, which the report must say plainly."""
+    from sao.reports.tables import tpp_table
+
+    table = tpp_table(user=cast.admin_bkd, unit=cast.unit_a, month=JUNE)
+
+    assert "CONTOH-KEMENDAGRI" in str(table.notes[0])
+    assert all("CONTOH-KEMENDAGRI" not in str(note) for note in table.notes[1:])
+
+
+def test_test_policy_table_is_not_announced(client, amounts):
+    from sao.reports.tables import tpp_table
+
+    table = tpp_table(user=amounts.operator_a, unit=amounts.unit_a, month=JUNE)
+
+    assert all("CONTOH" not in str(note) for note in table.notes)
