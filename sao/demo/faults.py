@@ -35,6 +35,7 @@ from sao.attendance.models import DailyResult, DayStatus
 from sao.calendars.holidays import holidays_between
 from sao.calendars.models import HolidayOverride
 from sao.calendars.services import active_policy
+from sao.core.labels import status_label
 from sao.demo.devices import DeviceSite
 from sao.devices.models import Device, DeviceCommand, UploadSource
 from sao.devices.processing import upload_process
@@ -476,10 +477,11 @@ def _story_create(story: FaultStory, actors: StoryActors, result: FaultsResult) 
     result.punches_recovered += recovered
     result.presence_entered += entered
     result.events.append(
-        _("Fault #%(id)s on %(serial)s (%(unit)s) on %(time)s: PERLU_VERIFIKASI days %(before)s "
+        _("Fault #%(id)s on %(serial)s (%(unit)s) on %(time)s: days '%(status)s' %(before)s "
           "before the backfill and %(after)s after; punches recovered %(recovered)s, entered by "
           "hand %(entered)s.")
-        % {**_labels(story, ticket), "before": before.get(DayStatus.PERLU_VERIFIKASI, 0),
+        % {**_labels(story, ticket), "status": status_label(DayStatus.PERLU_VERIFIKASI),
+           "before": before.get(DayStatus.PERLU_VERIFIKASI, 0),
            "after": after.get(DayStatus.PERLU_VERIFIKASI, 0), "recovered": recovered,
            "entered": entered})
 

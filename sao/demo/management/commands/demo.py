@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from sao.core.labels import status_label
 from sao.demo.logins import DEMO_PASSWORD, logins_table
 from sao.demo.services import DEFAULT_EMPLOYEES, DEFAULT_SEED, demo_build
 from sao.demo.staffing import StaffingError
@@ -114,7 +115,7 @@ class Command(BaseCommand):
         for sample in push.error_samples:
             self.stderr.write(f"  {sample}")
         by_status = sorted(result.compute.by_status.items())
-        statuses = ", ".join(f"{status} {count}" for status, count in by_status)
+        statuses = ", ".join(f"{status_label(status)} {count}" for status, count in by_status)
         self.stdout.write(_("Results: %(count)s computed in %(seconds).1f s (%(statuses)s).")
                           % {"count": result.compute.results, "seconds": result.compute.seconds,
                              "statuses": statuses})
