@@ -52,8 +52,8 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Keep the serialised seed rows of the test database for `_seed_rows_after_flush`."""
     from django.db import connection
 
-    # pytest-django serialises the database only when a collected test asks for it through its
-    # marker; without that, serialise here, before any test has changed the seed rows.
+    # pytest-django serialises the database only when a collected test's marker requests it.
+    # Otherwise serialise here, before any test has changed the seed rows.
     contents = getattr(connection, "_test_serialized_contents", None)
     if not contents:
         with django_db_blocker.unblock():

@@ -511,9 +511,9 @@ def recompute_dirty(*, limit: int = 200_000, now: dt.datetime | None = None) -> 
     The rows are claimed (deleted) before computing, so a punch that marks the same day again
     during the computation queues a fresh row. If the computation fails, the rows are queued again.
     """
-    # Days that have not begun yet anywhere in Indonesia (WIT, UTC+9, is the earliest zone) stay
-    # queued: a roster published ahead marks them, and a result before the day would count in
-    # the rates as a scheduled day with nobody present.
+    # Days that have not begun anywhere in Indonesia (WIT, UTC+9, is the earliest zone) stay
+    # queued. A roster published ahead marks them, and a result stored before the day would count
+    # in the rates as a scheduled day without any presence.
     latest = ((now or timezone.now()) + dt.timedelta(hours=9)).astimezone(dt.UTC).date()
     with transaction.atomic():
         claimed = list(

@@ -79,8 +79,8 @@ def recent_days(now: dt.datetime) -> tuple[dt.date, dt.date]:
 def recompute_recent(now: dt.datetime | None = None) -> None:
     """Recompute yesterday and today for every active employee.
 
-    A day gets a result even when no punch, absence or roster change marked it: the employees of
-    a unit whose device is silent show as not yet present today, and yesterday's open days close
+    A day gets a result even when no punch, absence or roster change marked it. So the employees
+    of a unit whose device is silent show as not yet present today. Yesterday's open days close
     (BELUM_FINAL becomes TK or TIDAK_LENGKAP) once their window has passed. Rows whose values did
     not change are not written, so a run over an unchanged province is cheap.
     """
@@ -100,8 +100,10 @@ def recompute_recent(now: dt.datetime | None = None) -> None:
 
 @db_periodic_task(crontab(minute="*/10"))
 def recompute_recent_periodic() -> None:
-    """Every ten minutes, give every active employee a result for yesterday and today."""
+    """Give every active employee a result for yesterday and today, every ten minutes."""
     try:
         recompute_recent()
     except TaskLockedException:
-        logger.info("Recompute already running; the recent days wait for the next run")
+        # A queue drain holds the lock, for example just after `sao serve` starts the worker.
+        logger.info("Recompute already running; the recent days run again in a minute")
+        recompute_recent_periodic.schedule(delay=60)

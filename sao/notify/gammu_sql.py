@@ -24,9 +24,9 @@ logger = logging.getLogger("sao.notify.sms")
 
 CREATOR_ID = "SAO"
 CONNECT_TIMEOUT_SECONDS = 10
-# Gammu-smsd itself waits MultipartTimeout (600 s by default) for the parts of a message before
-# storing them. SAO waits six times as long before it asks the sender again; the margin is a
-# choice, not a measured delay.
+# Gammu-smsd itself waits MultipartTimeout (600 s by default, gammu-smsdrc(5)) for the parts of
+# a message before storing them. SAO waits six times as long before it requests a resend. The
+# margin is a choice, not a measured delay.
 INCOMPLETE_AFTER = dt.timedelta(hours=1)
 AGE_SECONDS = {
     "postgresql": 'EXTRACT(EPOCH FROM (LOCALTIMESTAMP - "UpdatedInDB"))',

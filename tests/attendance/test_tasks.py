@@ -105,3 +105,13 @@ def test_recent_days_span_the_three_zones():
     assert recent_days(dt.datetime(2024, 3, 18, 16, 30, tzinfo=dt.UTC)) == (
         dt.date(2024, 3, 17), dt.date(2024, 3, 19)
     )
+
+
+def test_locked_recent_run_tries_again(huey_immediate, employee):
+    from sao.attendance.tasks import recompute_recent_periodic
+
+    with lock_task("attendance-recompute-dirty"):
+        recompute_recent_periodic.call_local()
+
+    assert not DailyResult.objects.exists()
+    assert [task.name for task in huey_immediate.scheduled()] == ["recompute_recent_periodic"]

@@ -79,9 +79,9 @@ def test_monthly_report_matches_database(page, cast, month_tickets):
 
     rows = page.get_by_test_id("report-row")
     expect(rows).to_have_count(2)
-    shown = [cells(rows.nth(index)) for index in range(2)]
-    assert shown[0] == ["UPT A", "2", "2", "1", "60.0", "210.0"]
-    assert shown[1] == ["UPT B", "1", "0", "0", "-", "-"]
+    table_rows = [cells(rows.nth(index)) for index in range(2)]
+    assert table_rows[0] == ["UPT A", "2", "2", "1", "60.0", "210.0"]
+    assert table_rows[1] == ["UPT B", "1", "0", "0", "-", "-"]
 
     figures = monthly_report(user=cast.operator_bkd, start=wita("2026-05-01 00:00"),
                              end=wita("2026-06-01 00:00"))
@@ -90,7 +90,7 @@ def test_monthly_report_matches_database(page, cast, month_tickets):
                       "-" if row.mean_response_minutes is None else str(row.mean_response_minutes),
                       "-" if row.mean_repair_minutes is None else str(row.mean_repair_minutes)]
                      for row in figures]
-    assert shown == from_database
+    assert table_rows == from_database
 
 
 def test_monthly_report_scoped_to_operator(page, cast, month_tickets):

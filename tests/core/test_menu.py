@@ -20,7 +20,7 @@ def test_menu_links_the_screen_for_managers_only(cast, client, user, shown):
 
 
 @pytest.mark.parametrize(("user", "shown"), [("operator_bkd", False), ("employee_a", True)])
-def test_menu_links_own_pages_only_for_users_with_an_employee_record(cast, client, user, shown):
+def test_menu_own_pages_need_employee_record(cast, client, user, shown):
     login = getattr(cast, user)
     client.force_login(login)
 

@@ -1,8 +1,8 @@
 """Live demo devices against a live server: heartbeats, today's punches once, restart, fault check.
 
-A fake clock drives both the simulator and the server (django.utils.timezone.now is patched,
-and the live server runs in this process), so a working day plays in seconds and the
-server's device clock check compares each punch with the simulated time.
+A fake clock drives both the simulator and the server: django.utils.timezone.now is patched, and
+the live server runs in this process. So a working day plays in seconds, and the server's device
+clock check compares each punch with the simulated time.
 """
 
 from __future__ import annotations

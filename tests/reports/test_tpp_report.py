@@ -126,7 +126,7 @@ def test_tpp_amount_from_earlier_month(client, week):
 
 
 def test_example_table_is_announced(cast):
-    """The seeded Kaltim policy deducts by an example table, which the report must say plainly."""
+    """The seeded Kaltim policy deducts by an example table, and the report states it first."""
     from sao.reports.tables import tpp_table
 
     table = tpp_table(user=cast.admin_bkd, unit=cast.unit_a, month=JUNE)
